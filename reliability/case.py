@@ -1,0 +1,172 @@
+"""Case files: TOML, validated by a schema, every error one line.
+
+A case names its model (a mesh file, or a package family for a builder), the
+material of every region, and the analysis.  Paths are relative to the case
+file.  Unknown keys are errors, so a typo never silently falls back to a
+default.  See README.md, "Case file reference", for every key.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional
+
+import pydantic
+
+from .errors import CaseError, MaterialError
+from .fem.kinematics import KINEMATICS
+from .fem.solvers import SOLVERS
+from .library import get_material
+from .material import Material, parse_material
+from .validation import STRICT, Number, PositiveNumber, format_error
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")
+
+
+class CaseInfo(pydantic.BaseModel):
+    model_config = STRICT
+    name: str
+    description: str = ""
+
+    @pydantic.field_validator("name")
+    @classmethod
+    def _safe(cls, value: str) -> str:
+        # the name becomes a directory and a file name: keep it to one safe path component
+        if not _SAFE_NAME.match(value) or value in (".", ".."):
+            raise ValueError(
+                "must be 1-80 characters of letters, digits, '_', '-', '.', starting with a letter or digit"
+            )
+        return value
+
+
+class GeometrySpec(pydantic.BaseModel):
+    model_config = STRICT
+    mesh: str
+    warpage_surface: str = "bottom"
+    symmetry_line: Optional[str] = None
+
+
+class AnalysisSpec(pydantic.BaseModel):
+    model_config = STRICT
+    kinematics: Literal[KINEMATICS]  # type: ignore[valid-type]
+    stress_free_temperature_C: Number
+    temperatures_C: list[Number] = pydantic.Field(min_length=1)
+    solver: Literal[SOLVERS] = "auto"  # type: ignore[valid-type]
+
+    @pydantic.field_validator("stress_free_temperature_C")
+    @classmethod
+    def _sft(cls, value: float) -> float:
+        if not -273.15 < value < 1000:
+            raise ValueError("must be a temperature in degrees C between -273.15 and 1000")
+        return value
+
+    @pydantic.field_validator("temperatures_C")
+    @classmethod
+    def _temps(cls, values: list[float]) -> list[float]:
+        for v in values:
+            if not -273.15 < v < 1000:
+                raise ValueError(f"{v:g} is not a temperature in degrees C between -273.15 and 1000")
+        return values
+
+
+class OutputSpec(pydantic.BaseModel):
+    model_config = STRICT
+    plots: bool = True
+    vtu: bool = True
+    magnification: Optional[PositiveNumber] = None
+
+
+class CaseSpec(pydantic.BaseModel):
+    """Top level of a case file."""
+
+    model_config = STRICT
+    case: CaseInfo
+    geometry: GeometrySpec
+    materials: dict[str, str] = {}
+    analysis: AnalysisSpec
+    output: OutputSpec = OutputSpec()
+
+
+@dataclass
+class Case:
+    """A validated case file with its inline materials built."""
+
+    path: Path
+    spec: CaseSpec
+    defined: dict[str, Material] = field(default_factory=dict)
+    raw: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.spec.case.name
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def resolve_path(self, relative: str) -> Path:
+        return (self.folder / relative).resolve()
+
+    def error(self, key: str, value, problem: str) -> CaseError:
+        """A one-line :class:`CaseError` about ``key = value`` in this file."""
+        return CaseError(f"{self.path}: {key} = {value!r}: {problem}")
+
+    def material(self, name: str, key: str) -> Material:
+        """Inline definition first, then the library; error names the case key."""
+        if name in self.defined:
+            return self.defined[name]
+        try:
+            return get_material(name)
+        except MaterialError as exc:
+            raise self.error(key, name, str(exc)) from None
+
+
+def read_toml(path: Path) -> dict:
+    """Parse a TOML file; any problem becomes a one-line :class:`CaseError`."""
+    if not path.is_file():
+        raise CaseError(f"{path}: case file does not exist")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(f"{path}: cannot read ({type(exc).__name__})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CaseError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_case(path: str | Path) -> Case:
+    """Read and validate a case file."""
+    path = Path(path)
+    raw = read_toml(path)
+    return case_from_dict(raw, path)
+
+
+def case_from_dict(raw: dict, path: Path) -> Case:
+    """Validate already-parsed case data (used by sweeps for generated cases)."""
+    data = dict(raw)
+    materials = data.get("materials", {})
+    defined: dict[str, Material] = {}
+    if isinstance(materials, dict) and "define" in materials:
+        materials = dict(materials)
+        define = materials.pop("define")
+        if not isinstance(define, dict):
+            raise CaseError(f"{path}: materials.define must be a table of material tables")
+        for name, mdata in define.items():
+            if not isinstance(mdata, dict):
+                raise CaseError(f"{path}: materials.define.{name} must be a table (E_MPa = ..., nu = ...)")
+            try:
+                defined[name] = parse_material(
+                    name, mdata, f"{path}", key_prefix=f"materials.define.{name}"
+                )
+            except MaterialError as exc:
+                raise CaseError(str(exc)) from None
+        data["materials"] = materials
+    try:
+        spec = CaseSpec.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise CaseError(format_error(err, path, CaseSpec)) from None
+    return Case(path=path, spec=spec, defined=defined, raw=raw)

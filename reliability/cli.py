@@ -1,0 +1,130 @@
+"""Command line: the only place where errors become messages and exit codes.
+
+Exit codes: 0 success, 2 bad input (case, material, mesh, geometry) or a
+solver that stopped with a clear message, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .errors import ReliabilityError
+
+DESCRIPTION = """\
+reliability: thermo-mechanical reliability of semiconductor packages.
+
+Builds (or reads) a 2D cross-section, solves it with 6-node triangles, and
+reports warpage (um, JEDEC sign: positive = convex), stresses (MPa) and, for
+thermal cycling, solder-joint energy density and fatigue life.
+Units: mm, N, MPa, tonne, s, degrees C.
+"""
+
+RUN_HELP = """\
+Run a case file (TOML).  Writes into OUT (default results/<case name>/):
+  summary.json        warpage_um, coplanarity_um, curvature_per_mm and the
+                      maximum von Mises stress (MPa) per region at every
+                      temperature; model, solver and material provenance
+  fields.pvd          ParaView collection, one fields/*.vtu per temperature
+                      (displacement_mm, stress components MPa, von_mises_MPa, region)
+  plots/*.png         von Mises on the magnified deformed shape, warpage profiles
+"""
+
+
+def _cmd_run(args) -> int:
+    from .run import run_case
+
+    summary = run_case(args.case, args.out, progress=not args.quiet)
+    out = Path(args.out) if args.out else Path("results") / summary["case"]
+    print(f"{summary['case']}: {summary['model']['dofs']} dofs, solver {summary['analysis']['solver']}, "
+          f"{summary['wall_time_s']:.2f} s -> {out}")
+    print(f"{'T (C)':>8} {'warpage (um)':>13} {'coplanarity (um)':>17} {'max von Mises (MPa)':>20}")
+    for row in summary["temperatures"]:
+        vm = max(row["von_mises_max_MPa"].values())
+        print(f"{row['T_C']:8g} {row['warpage_um']:13.3f} {row['coplanarity_um']:17.3f} {vm:20.2f}")
+    return 0
+
+
+def _cmd_materials(args) -> int:
+    from .library import get_material, material_names
+
+    if not args.name:
+        from .library import load_library
+
+        lib = load_library()
+        print(f"{'name':<22} {'model':<12} {'T range (C)':<16} description")
+        for name in material_names():
+            m = lib[name.lower()]
+            lo, hi = m.range_C
+            rng = "any" if lo == float("-inf") and hi == float("inf") else f"{lo:g} to {hi:g}"
+            print(f"{m.name:<22} {m.spec.model:<12} {rng:<16} {m.description}")
+        return 0
+    m = get_material(args.name)
+    print(f"{m.name}: {m.description}")
+    print(f"  file: {m.origin}")
+    print(f"  model: {m.spec.model}; aliases: {', '.join(m.spec.aliases) or '-'}")
+    for key, table in m.elastic.props.items():
+        print(f"  {key:<14} {table.describe()}")
+        src = m.sources.get(key)
+        if src:
+            print(f"  {'':<14} source: {src}")
+    for key in ("Tg_C", "solidus_C", "valid_T_C"):
+        value = getattr(m.spec, key)
+        if value is not None:
+            print(f"  {key:<14} {value}" + (f"   source: {m.sources[key]}" if key in m.sources else ""))
+    if not args.no_plot:
+        from .post.plots import plot_material
+
+        out = Path(args.out or ".") / f"material_{m.name}.png"
+        plot_material(m, out)
+        print(f"  plot: {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reliability", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a case file and write results",
+                       description=RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("case", help="case file (TOML), e.g. cases/bimetal.toml")
+    p.add_argument("--out", help="output folder (default results/<case name>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("materials", help="list the material library, or show one material",
+                       description="Without NAME: list every material with its model and temperature range. "
+                       "With NAME: print its properties with their sources and write a plot of them "
+                       "against temperature (material_<name>.png).")
+    p.add_argument("name", nargs="?", help="material name or alias (case-insensitive)")
+    p.add_argument("--out", help="folder for the plot (default: current folder)")
+    p.add_argument("--no-plot", action="store_true", help="print only")
+    p.set_defaults(func=_cmd_materials)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except ReliabilityError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # output piped into `head`: not an error of ours
+        sys.stderr.close()
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""A material: its TOML schema and the object the solver uses.
+
+A material file (``materials/<name>.toml``) and an inline definition in a case
+(``[materials.define.<name>]``) share one schema.  Each property is a number
+or a temperature table ``{T_C = [...], value = [...]}``; every number in a
+library file carries a ``[source]`` entry with its provenance label
+(C confirmed, S secondary, U unverified, D derived; see
+``shared/reference/physics.md``).
+
+Keys (units in the names):
+
+* isotropic: ``E_MPa``, ``nu``, ``alpha_per_K``
+* orthotropic: ``E1_MPa E2_MPa E3_MPa nu12 nu13 nu23 G12_MPa G13_MPa G23_MPa
+  alpha1_per_K alpha2_per_K alpha3_per_K`` with 1 = along the section,
+  2 = out of the section, 3 = through the thickness (see
+  :mod:`reliability.constitutive.elastic`).
+
+``alpha`` is the instantaneous coefficient of thermal expansion; the thermal
+strain is its integral from the stress-free temperature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Literal, Optional, Union
+
+import numpy as np
+import pydantic
+
+from .constitutive.elastic import ISOTROPIC_KEYS, ORTHOTROPIC_KEYS, ElasticLaw
+from .constitutive.tables import Table
+from .errors import MaterialError
+from .validation import STRICT, Number, format_error
+
+
+class TableSpec(pydantic.BaseModel):
+    """A property tabulated against temperature (degrees C), linear between points."""
+
+    model_config = STRICT
+    T_C: list[Number]
+    value: list[Number]
+
+    @pydantic.model_validator(mode="after")
+    def _shape(self):
+        if len(self.T_C) < 2 or len(self.T_C) != len(self.value):
+            raise ValueError("a table needs T_C and value lists of the same length, at least 2")
+        if any(b <= a for a, b in zip(self.T_C, self.T_C[1:])):
+            raise ValueError("table temperatures T_C must increase strictly")
+        return self
+
+
+PropertyValue = Union[Number, TableSpec]
+
+# physical bounds per key prefix: (low, high, what is allowed)
+_BOUNDS = {
+    "E": (0.0, 2e6, "a modulus in MPa, > 0 and < 2e6"),
+    "G": (0.0, 2e6, "a modulus in MPa, > 0 and < 2e6"),
+    "nu": (-0.99, 0.4999, "a Poisson ratio in (-1, 0.5)"),
+    "alpha": (-1e-4, 1e-3, "a CTE in 1/K between -1e-4 and 1e-3 (ppm/K * 1e-6)"),
+}
+
+
+def _bounds_for(key: str):
+    for prefix, bounds in _BOUNDS.items():
+        if key.startswith(prefix):
+            return bounds
+    return None
+
+
+class MaterialSpec(pydantic.BaseModel):
+    """Schema of a material file or an inline ``[materials.define.NAME]`` table."""
+
+    model_config = STRICT
+
+    name: Optional[str] = None
+    description: str = ""
+    model: Optional[Literal["isotropic", "orthotropic"]] = None
+    aliases: list[str] = []
+    Tg_C: Optional[Number] = None
+    solidus_C: Optional[Number] = None
+    valid_T_C: Optional[list[Number]] = None
+
+    E_MPa: Optional[PropertyValue] = None
+    nu: Optional[PropertyValue] = None
+    alpha_per_K: Optional[PropertyValue] = None
+
+    E1_MPa: Optional[PropertyValue] = None
+    E2_MPa: Optional[PropertyValue] = None
+    E3_MPa: Optional[PropertyValue] = None
+    nu12: Optional[PropertyValue] = None
+    nu13: Optional[PropertyValue] = None
+    nu23: Optional[PropertyValue] = None
+    G12_MPa: Optional[PropertyValue] = None
+    G13_MPa: Optional[PropertyValue] = None
+    G23_MPa: Optional[PropertyValue] = None
+    alpha1_per_K: Optional[PropertyValue] = None
+    alpha2_per_K: Optional[PropertyValue] = None
+    alpha3_per_K: Optional[PropertyValue] = None
+
+    source: dict[str, str] = {}
+
+    @pydantic.field_validator(*ISOTROPIC_KEYS, *ORTHOTROPIC_KEYS)
+    @classmethod
+    def _in_bounds(cls, value, info):
+        bounds = _bounds_for(info.field_name)
+        if value is None or bounds is None:
+            return value
+        lo, hi, what = bounds
+        values = value.value if isinstance(value, TableSpec) else [value]
+        for v in values:
+            if not (lo < v < hi):
+                raise ValueError(f"{v:g} is not {what}")
+        return value
+
+    @pydantic.field_validator("valid_T_C")
+    @classmethod
+    def _range(cls, value):
+        if value is not None and (len(value) != 2 or value[1] <= value[0]):
+            raise ValueError("valid_T_C must be [lowest, highest] in degrees C")
+        return value
+
+    @pydantic.model_validator(mode="after")
+    def _complete(self):
+        iso = [k for k in ISOTROPIC_KEYS if getattr(self, k) is not None]
+        ortho = [k for k in ORTHOTROPIC_KEYS if getattr(self, k) is not None]
+        model = self.model or ("orthotropic" if ortho else "isotropic")
+        if model == "isotropic":
+            if ortho:
+                raise ValueError(f"isotropic material cannot have {ortho[0]}")
+            missing = [k for k in ISOTROPIC_KEYS if k not in iso]
+        else:
+            if iso:
+                raise ValueError(f"orthotropic material cannot have {iso[0]}; use E1_MPa.. alpha3_per_K")
+            missing = [k for k in ORTHOTROPIC_KEYS if k not in ortho]
+        if missing:
+            raise ValueError(f"{model} material needs {', '.join(missing)}")
+        self.model = model
+        return self
+
+    def numeric_keys(self) -> list[str]:
+        keys = ISOTROPIC_KEYS if self.model == "isotropic" else ORTHOTROPIC_KEYS
+        return [k for k in keys if getattr(self, k) is not None]
+
+
+@dataclass
+class Material:
+    """A material as the solver sees it."""
+
+    name: str
+    description: str
+    elastic: ElasticLaw
+    origin: str  # file path, or "inline in <case>"
+    spec: MaterialSpec = field(repr=False)
+
+    @property
+    def sources(self) -> dict[str, str]:
+        return dict(self.spec.source)
+
+    def fingerprint(self) -> str:
+        """Content hash of the material's data (for result reuse)."""
+        blob = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def check_temperatures(self, temps) -> None:
+        self.elastic.check_temperatures(temps)
+
+    @property
+    def range_C(self) -> tuple[float, float]:
+        return self.elastic.range_C
+
+
+def _table(owner: str, key: str, value) -> Table:
+    if isinstance(value, TableSpec):
+        return Table(owner, key, value.value, value.T_C)
+    return Table(owner, key, value)
+
+
+def material_from_spec(name: str, spec: MaterialSpec, origin: str) -> Material:
+    """Build the solver object from a validated spec."""
+    props = {k: _table(name, k, getattr(spec, k)) for k in spec.numeric_keys()}
+    valid = tuple(spec.valid_T_C) if spec.valid_T_C else (-np.inf, np.inf)
+    elastic = ElasticLaw(owner=name, symmetry=spec.model, props=props, valid_C=valid)
+    if spec.model == "orthotropic":
+        # fail now, at load time, if the constants are inconsistent anywhere in the table range
+        lo, hi = elastic.range_C
+        probe = [t for t in (lo, hi, 25.0) if np.isfinite(t) and lo <= t <= hi] or [25.0]
+        for t in probe:
+            try:
+                elastic.stiffness(t)
+            except MaterialError as exc:
+                raise MaterialError(f"{origin}: {exc}") from None
+    return Material(name=name, description=spec.description, elastic=elastic, origin=origin, spec=spec)
+
+
+def parse_material(name: str, data: dict, origin: str, key_prefix: str = "") -> Material:
+    """Validate raw TOML data and build a :class:`Material`.
+
+    Raises :class:`MaterialError` with a one-line message on any problem.
+    """
+    try:
+        spec = MaterialSpec.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise MaterialError(format_error(err, origin, MaterialSpec, key_prefix)) from None
+    return material_from_spec(spec.name or name, spec, origin)

@@ -1,0 +1,150 @@
+"""Read and write gmsh meshes as :class:`~reliability.model.Model` objects.
+
+A usable mesh has second-order (6-node) triangles grouped in named physical
+surfaces (the regions that get materials) and, optionally, 3-node lines in
+named physical lines (warpage surface, symmetry line, pad interfaces).  It is
+read with meshio; anything else is refused with a one-line
+:class:`~reliability.errors.MeshError`.
+"""
+
+from __future__ import annotations
+
+import io
+import contextlib
+from pathlib import Path
+
+import meshio
+import numpy as np
+
+from .errors import MeshError
+from .model import Model
+
+
+def read_msh(path: str | Path) -> Model:
+    """Read a gmsh ``.msh`` file into a :class:`Model`."""
+    path = Path(path)
+    if not path.is_file():
+        raise MeshError(f"mesh file {path} does not exist")
+    try:
+        # meshio prints warnings about unused cell data; keep the terminal clean
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            raw = meshio.read(path, file_format="gmsh")
+    except Exception as exc:  # meshio raises many types for corrupt files
+        raise MeshError(f"{path}: cannot read as a gmsh mesh ({type(exc).__name__}: {exc})") from None
+    return model_from_meshio(raw, str(path))
+
+
+def model_from_meshio(raw: meshio.Mesh, source: str) -> Model:
+    """Convert a meshio mesh with gmsh physical groups into a :class:`Model`."""
+    types = {block.type for block in raw.cells}
+    if "triangle6" not in types:
+        if "triangle" in types:
+            raise MeshError(
+                f"{source}: has first-order triangles only; 6-node triangles are needed "
+                "(mesh with gmsh -2 -order 2, or Mesh.ElementOrder = 2)"
+            )
+        raise MeshError(f"{source}: contains no 6-node triangles (found: {', '.join(sorted(types)) or 'nothing'})")
+    unsupported = types - {"triangle6", "line3", "vertex", "line", "triangle"}
+    if unsupported:
+        raise MeshError(f"{source}: unsupported cell types {', '.join(sorted(unsupported))}; only 6-node triangles")
+
+    names = {int(tag): name for name, (tag, dim) in _field_data(raw).items() if int(dim) == 2}
+    line_names = {int(tag): name for name, (tag, dim) in _field_data(raw).items() if int(dim) == 1}
+    if not names:
+        raise MeshError(f"{source}: no named physical surfaces; name the regions (Physical Surface(\"die\") = ...)")
+    phys = raw.cell_data.get("gmsh:physical")
+    if phys is None:
+        raise MeshError(f"{source}: no physical groups in the file")
+
+    tris, tri_tags, lines, line_tags = [], [], [], []
+    for block, tags in zip(raw.cells, phys):
+        if block.type == "triangle6":
+            tris.append(block.data)
+            tri_tags.append(np.asarray(tags, dtype=int))
+        elif block.type == "line3":
+            lines.append(block.data)
+            line_tags.append(np.asarray(tags, dtype=int))
+    elements = np.concatenate(tris).astype(np.int64)
+    tags = np.concatenate(tri_tags)
+    unnamed = sorted(set(np.unique(tags)) - set(names))
+    if unnamed:
+        raise MeshError(f"{source}: triangles in physical surface(s) {unnamed} that have no name")
+
+    points = np.asarray(raw.points, dtype=float)
+    if points.shape[1] == 3 and np.any(np.abs(points[:, 2]) > 1e-12 * max(1.0, np.abs(points).max())):
+        raise MeshError(f"{source}: nodes with z != 0; a 2D section must lie in the x-y plane")
+
+    # compact the node numbering to the nodes the triangles use
+    used, inverse = np.unique(elements, return_inverse=True)
+    renumber = np.full(points.shape[0], -1, dtype=np.int64)
+    renumber[used] = np.arange(used.size)
+    elements = inverse.reshape(elements.shape)
+    nodes = points[used, :2].copy()
+
+    elements = _counter_clockwise(nodes, elements, source)
+
+    region_tags = sorted(names)
+    region_names = [names[t] for t in region_tags]
+    lookup = {t: i for i, t in enumerate(region_tags)}
+    element_region = np.array([lookup[t] for t in tags], dtype=np.int64) if tags.size else tags
+
+    boundaries: dict[str, np.ndarray] = {}
+    if lines:
+        all_lines = np.concatenate(lines).astype(np.int64)
+        all_tags = np.concatenate(line_tags)
+        for tag in np.unique(all_tags):
+            if tag not in line_names:
+                continue
+            edges = renumber[all_lines[all_tags == tag]]
+            if np.any(edges < 0):
+                raise MeshError(f"{source}: physical line '{line_names[tag]}' has nodes outside the triangles")
+            boundaries[line_names[tag]] = edges
+    return Model(
+        nodes=nodes,
+        elements=elements,
+        element_region=element_region,
+        region_names=region_names,
+        boundaries=boundaries,
+        source=source,
+    )
+
+
+def _field_data(raw: meshio.Mesh) -> dict:
+    return {name: (int(v[0]), int(v[1])) for name, v in (raw.field_data or {}).items()}
+
+
+def _counter_clockwise(nodes: np.ndarray, elements: np.ndarray, source: str) -> np.ndarray:
+    x = nodes[elements[:, :3]]
+    signed = (x[:, 1, 0] - x[:, 0, 0]) * (x[:, 2, 1] - x[:, 0, 1]) - (x[:, 2, 0] - x[:, 0, 0]) * (
+        x[:, 1, 1] - x[:, 0, 1]
+    )
+    if np.any(signed == 0):
+        raise MeshError(f"{source}: {int(np.sum(signed == 0))} degenerate triangle(s) of zero area")
+    flip = signed < 0
+    if np.any(flip):
+        elements = elements.copy()
+        # swap corners 1 and 2; mid-nodes 0-1 <-> 0-2 follow
+        elements[flip] = elements[flip][:, [0, 2, 1, 5, 4, 3]]
+    return elements
+
+
+def write_msh(model: Model, path: str | Path) -> None:
+    """Write a :class:`Model` as a gmsh 2.2 ``.msh`` file with physical names."""
+    points = np.column_stack([model.nodes, np.zeros(model.n_nodes)])
+    cells = [("triangle6", model.elements)]
+    phys = [model.element_region + 1]
+    field_data = {name: np.array([i + 1, 2]) for i, name in enumerate(model.region_names)}
+    for j, (name, edges) in enumerate(sorted(model.boundaries.items())):
+        tag = len(model.region_names) + j + 1
+        cells.append(("line3", edges))
+        phys.append(np.full(len(edges), tag))
+        field_data[name] = np.array([tag, 1])
+    mesh = meshio.Mesh(
+        points,
+        cells,
+        cell_data={"gmsh:physical": phys, "gmsh:geometrical": phys},
+        field_data=field_data,
+    )
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.redirect_stdout(io.StringIO()):
+        meshio.write(path, mesh, file_format="gmsh22", binary=False)

@@ -1,0 +1,116 @@
+"""PNG plots with units and colour bars.
+
+* a scalar field (e.g. von Mises, MPa) on the magnified deformed shape, with
+  the magnification in the title and optional zoom windows;
+* warpage profiles of the warpage surface at every temperature (um vs mm);
+* a material's properties against temperature.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.tri import Triangulation  # noqa: E402
+
+from ..model import Model  # noqa: E402
+from .files import atomic_save_figure  # noqa: E402
+
+# each 6-node triangle drawn as four 3-node ones through its mid-side nodes
+_SUBTRIANGLES = np.array([[0, 3, 5], [3, 1, 4], [5, 4, 2], [3, 4, 5]])
+
+
+def auto_magnification(model: Model, u: np.ndarray, fraction: float = 0.08) -> float:
+    """Scale so the largest displacement draws as ``fraction`` of the model size."""
+    x0, y0, x1, y1 = model.bounding_box()
+    umax = float(np.abs(u).max())
+    if umax == 0:
+        return 1.0
+    mag = fraction * max(x1 - x0, y1 - y0) / umax
+    # round down to 1, 2 or 5 x 10^k so the title reads cleanly
+    exp = 10.0 ** np.floor(np.log10(mag))
+    mantissa = max(m for m in (1, 2, 5) if m * exp <= mag * (1 + 1e-12))
+    return float(mantissa * exp)
+
+
+def _triangulation(model: Model, u: np.ndarray, mag: float) -> Triangulation:
+    xy = model.nodes + mag * u
+    tris = model.elements[:, _SUBTRIANGLES].reshape(-1, 3)
+    return Triangulation(xy[:, 0], xy[:, 1], tris)
+
+
+def plot_element_field(
+    model: Model,
+    u: np.ndarray,
+    values: np.ndarray,
+    path: Path,
+    title: str,
+    label: str,
+    magnification: float | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    zoom: tuple[float, float, float, float] | None = None,
+    cmap: str = "viridis",
+) -> float:
+    """Element-wise field on the deformed shape; returns the magnification used."""
+    mag = auto_magnification(model, u) if magnification is None else magnification
+    tri = _triangulation(model, u, mag)
+    x0, y0, x1, y1 = model.bounding_box() if zoom is None else zoom
+    aspect = (y1 - y0) / max(x1 - x0, 1e-12)
+    width = 11.0
+    height = float(np.clip(width * aspect + 1.6, 3.0, 9.0))
+    fig, ax = plt.subplots(figsize=(width, height))
+    pc = ax.tripcolor(tri, facecolors=np.repeat(values, 4), cmap=cmap, vmin=vmin, vmax=vmax,
+                      edgecolors="none", shading="flat")
+    ax.set_aspect("equal")
+    if zoom is not None:
+        pad = 0.05 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    ax.set_title(f"{title}\ndeformation magnified x{mag:g}")
+    cb = fig.colorbar(pc, ax=ax, orientation="horizontal", fraction=0.08, pad=0.25, aspect=40)
+    cb.set_label(label)
+    atomic_save_figure(fig, path)
+    plt.close(fig)
+    return mag
+
+
+def plot_warpage_profiles(curves: list[tuple[str, np.ndarray, np.ndarray]], path: Path, title: str) -> None:
+    """Profiles w(x); ``curves`` are (legend label, x in mm, w in um)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    cmap = plt.get_cmap("coolwarm")
+    for i, (label, x, w) in enumerate(curves):
+        ax.plot(x, w, color=cmap(i / max(len(curves) - 1, 1)), label=label, lw=1.8)
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel("x along the warpage surface (mm)")
+    ax.set_ylabel("height, rigid rotation removed (um)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    atomic_save_figure(fig, path)
+    plt.close(fig)
+
+
+def plot_material(material, path: Path, T_range: tuple[float, float] = (-65.0, 300.0)) -> None:
+    """Every property of ``material`` against temperature, one panel each."""
+    lo, hi = material.range_C
+    lo, hi = max(lo, T_range[0]), min(hi, T_range[1])
+    T = np.linspace(lo, hi, 300)
+    props = material.elastic.props
+    fig, axes = plt.subplots(1, len(props), figsize=(3.2 * len(props), 3.2), squeeze=False)
+    for ax, (key, table) in zip(axes[0], props.items()):
+        scale, unit = (1e6, "ppm/K") if key.startswith("alpha") else (1.0, "")
+        ax.plot(T, np.asarray(table(T)) * scale, lw=1.8)
+        ax.set_xlabel("temperature (C)")
+        ax.set_ylabel(f"{key}" + (f" ({unit})" if unit else ""))
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{material.name}: {material.description}")
+    fig.tight_layout()
+    atomic_save_figure(fig, path)
+    plt.close(fig)

@@ -78,7 +78,9 @@ def format_error(
     prefix: str = "",
 ) -> str:
     """One line describing the first problem in ``err``."""
-    first = err.errors(include_url=False)[0]
+    errors = err.errors(include_url=False)
+    # a typo shows up twice: as an unknown key and as the missing right one; report the typo
+    first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
     loc = tuple(first.get("loc", ()))
     key = dotted(loc, prefix)
     kind = first.get("type", "")

@@ -61,8 +61,8 @@ def element_geometry(model: Model, intorder: int = QUADRATURE_ORDER) -> ElementG
     basis = CellBasis(mesh, ElementTriP2(), intorder=intorder, disable_doflocs=True)
     grad = np.stack([basis.basis[a][0].grad for a in range(6)], axis=0)  # (6, 2, E, Q)
     grad = np.ascontiguousarray(grad.transpose(2, 3, 0, 1))
-    N = np.stack([basis.basis[a][0].value[0] for a in range(6)], axis=1)  # (Q, 6)
-    xq = np.ascontiguousarray(basis.global_coordinates().value.transpose(1, 2, 0))
+    N = np.stack([np.asarray(basis.basis[a][0])[0] for a in range(6)], axis=1)  # (Q, 6)
+    xq = np.ascontiguousarray(np.asarray(basis.global_coordinates()).transpose(1, 2, 0))
     geo = ElementGeometry(N=N, grad=grad, xq=xq, dx=np.ascontiguousarray(basis.dx))
     model.__dict__["_geometry_cache"] = (intorder, geo)
     return geo

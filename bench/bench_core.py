@@ -1,0 +1,175 @@
+"""Benchmark: linear thermo-elastic bimetal strip, ours vs the documented scikit-fem route.
+
+Si 0.3 mm on Cu 0.3 mm, L = 10 mm, plane strain, 6-node triangles, same mesh
+for both tools, dT = -100 K.  Each tool runs in its own process so the peak
+resident memory (ru_maxrss) is its own.  Prints a table; `--sizes` picks the
+degree-of-freedom targets.
+
+    python bench/bench_core.py                 # 100k and 1M dofs
+    python bench/bench_core.py --sizes 2e4     # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+OUT = Path(__file__).resolve().parent / "out"
+SI = dict(E_MPa=130000.0, nu=0.28, alpha_per_K=2.6e-6)
+CU = dict(E_MPa=120000.0, nu=0.34, alpha_per_K=17e-6)
+
+
+def strip_divisions(target_dofs: float) -> tuple[int, int]:
+    """(nx, ny per layer) for a strip with about ``target_dofs`` unknowns, elements ~2:1."""
+    # nodes = (2 nx + 1)(4 ny + 1), dofs = 2 nodes, aspect nx : 2 ny = 10 : 0.6 * 2
+    ny = max(1, int(round((target_dofs / 2 / (2 * 8.33 * 4)) ** 0.5)))
+    nx = max(2, int(round(target_dofs / 2 / (4 * ny + 1) / 2)))
+    return nx, ny
+
+
+def mesh_path(target: float) -> Path:
+    nx, ny = strip_divisions(target)
+    path = OUT / f"strip_{nx}x{ny}.msh"
+    if not path.exists():
+        from reliability.geometry.strip import layered_strip
+
+        layered_strip([("cu", 0.3), ("si", 0.3)], 10.0, nx=nx, ny=ny, path=path)
+    return path
+
+
+def run_ours(path: Path) -> dict:
+    from reliability.analysis.thermoelastic import ThermoElasticProblem
+    from reliability.analysis.warpage import surface_profile
+    from reliability.material import parse_material
+    from reliability.mesh import read_msh
+
+    model = read_msh(path)
+    mats = {"si": parse_material("si", SI, "bench"), "cu": parse_material("cu", CU, "bench")}
+    t0 = time.perf_counter()
+    problem = ThermoElasticProblem(model, mats, "plane_strain", 25.0)
+    t_setup = time.perf_counter() - t0
+    from reliability.fem.assembly import element_stiffness
+
+    D = problem.material_stiffness(-75.0)[problem.mat_index][:, None]
+    t1 = time.perf_counter()
+    K = problem.assembler.matrix(element_stiffness(problem.kin.B, D, problem.kin.w))
+    t_asm = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    problem.solver.factorize(K)
+    t_fact = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    state = problem.solve(-75.0)  # reuses the factorization (same stiffness)
+    t_solve_rhs = time.perf_counter() - t3
+    kappa = surface_profile(model, state.u, "bottom").curvature_per_mm()
+    return dict(tool=f"reliability ({problem.solver.name})", dofs=problem.n_dofs, setup_s=t_setup,
+                assembly_s=t_asm, solve_s=t_fact + t_solve_rhs, kappa=kappa)
+
+
+def run_skfem(path: Path) -> dict:
+    """The documented route: Basis + asm(BilinearForm) + condense + solve."""
+    import meshio
+    from skfem import Basis, BilinearForm, ElementTriP2, ElementVector, LinearForm, MeshTri2, asm, condense, solve
+    from skfem.helpers import ddot, div, sym_grad, trace
+
+    from reliability.mesh import read_msh
+
+    model = read_msh(path)
+    t0 = time.perf_counter()
+    mesh = MeshTri2(model.nodes.T.copy(), model.elements.T.copy())
+    basis = Basis(mesh, ElementVector(ElementTriP2()), intorder=2)
+    props = {"si": SI, "cu": CU}
+    lam_mu = {}
+    for n in model.region_names:
+        E, nu = props[n]["E_MPa"], props[n]["nu"]
+        lam_mu[n] = (E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu)), props[n]["alpha_per_K"] * -100.0)
+    arr = np.array([lam_mu[n] for n in model.region_names])[model.element_region]
+    nqp = basis.X.shape[1]
+    lam, mu, eth = (np.repeat(arr[:, i:i + 1], nqp, axis=1) for i in range(3))
+
+    @BilinearForm
+    def a(u, v, w):
+        return 2 * w.mu * ddot(sym_grad(u), sym_grad(v)) + w.lam * trace(sym_grad(u)) * trace(sym_grad(v))
+
+    @LinearForm
+    def f(v, w):
+        return (3 * w.lam + 2 * w.mu) * w.eth * div(v)
+
+    K = asm(a, basis, lam=lam, mu=mu)
+    b = asm(f, basis, lam=lam, mu=mu, eth=eth)
+    t_asm = time.perf_counter() - t0
+    x, y = mesh.p
+    left = np.flatnonzero((x == x.min()) & (y == 0))[0]
+    right = np.flatnonzero((x == x.max()) & (y == 0))[0]
+    fixed = np.array([basis.nodal_dofs[0, left], basis.nodal_dofs[1, left], basis.nodal_dofs[1, right]])
+    t1 = time.perf_counter()
+    u = solve(*condense(K, b, D=fixed))
+    t_solve = time.perf_counter() - t1
+    bottom = np.flatnonzero(np.abs(basis.doflocs[1]) < 1e-12)
+    ydofs = bottom[np.isin(bottom, basis.nodal_dofs[1]) | np.isin(bottom, basis.facet_dofs[1])]
+    xs = basis.doflocs[0, ydofs]
+    keep = np.abs(xs) <= 2.5
+    kappa = 2 * np.polyfit(xs[keep], u[ydofs][keep], 2)[0]
+    return dict(tool="scikit-fem asm + solve", dofs=K.shape[0] - 3, setup_s=0.0, assembly_s=t_asm,
+                solve_s=t_solve, kappa=kappa)
+
+
+def child(tool: str, path: str) -> None:
+    res = {"ours": run_ours, "skfem": run_skfem}[tool](Path(path))
+    res["peak_MiB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print("RESULT " + json.dumps(res))
+
+
+def measure(tool: str, path: Path, repeats: int) -> dict:
+    runs = []
+    for _ in range(repeats):
+        proc = subprocess.run([sys.executable, __file__, "--child", tool, str(path)],
+                              capture_output=True, text=True)
+        line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        if not line:
+            raise RuntimeError(f"{tool} failed: {proc.stderr[-2000:]}")
+        runs.append(json.loads(line[0][7:]))
+    out = dict(runs[0])
+    for key in ("setup_s", "assembly_s", "solve_s", "peak_MiB"):
+        out[key] = float(np.median([r[key] for r in runs]))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", nargs="*", type=float, default=[1e5, 1e6])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    OUT.mkdir(exist_ok=True)
+    print(f"machine: {platform.processor() or platform.machine()}, {platform.system()} {platform.release()}, "
+          f"python {platform.python_version()}; medians of {args.repeats} runs")
+    header = f"| dofs | tool | setup s | assembly s | solve s | total s | peak MiB | curvature 1/mm |"
+    print(header)
+    print("|" + "---|" * 8)
+    for target in args.sizes:
+        path = mesh_path(target)
+        rows = [measure("ours", path, args.repeats), measure("skfem", path, args.repeats)]
+        for r in rows:
+            total = r["setup_s"] + r["assembly_s"] + r["solve_s"]
+            r["total_s"] = total
+            print(f"| {r['dofs']:,} | {r['tool']} | {r['setup_s']:.2f} | {r['assembly_s']:.2f} | "
+                  f"{r['solve_s']:.2f} | {total:.2f} | {r['peak_MiB']:,.0f} | {r['kappa']:.9e} |")
+        ours, ref = rows
+        print(f"|  | ratio skfem/ours |  | {ref['assembly_s'] / (ours['setup_s'] + ours['assembly_s']):.1f}x (incl. setup) "
+              f"|  {ref['solve_s'] / ours['solve_s']:.1f}x | {ref['total_s'] / ours['total_s']:.1f}x | "
+              f"{ref['peak_MiB'] / ours['peak_MiB']:.1f}x | rel. diff {abs(ours['kappa'] / ref['kappa'] - 1):.1e} |")
+
+
+if __name__ == "__main__":
+    main()

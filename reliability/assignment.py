@@ -17,15 +17,25 @@ from .model import Model
 
 
 def _matches(key: str, region: str) -> bool:
-    return region == key or region.startswith(key + "_")
+    """``solder`` matches ``solder`` and ``solder_3``, not ``solder_mask``."""
+    if region == key:
+        return True
+    head, _, tail = region.rpartition("_")
+    return head == key and tail.isdigit()
 
 
-def resolve_materials(case: Case, model: Model, defaults: dict[str, str] | None = None) -> dict[str, Material]:
-    """Material object for every region of ``model``."""
+def resolve_materials(
+    case: Case, model: Model, defaults: dict[str, str] | None = None, strict: bool = True
+) -> dict[str, Material]:
+    """Material object for every region of ``model``.
+
+    ``strict``: a case key that matches no region is an error (off for a
+    section that legitimately lacks some regions, e.g. the free package).
+    """
     defaults = defaults or {}
     requested = case.spec.materials
     for key in requested:
-        if not any(_matches(key, r) for r in model.region_names):
+        if strict and not any(_matches(key, r) for r in model.region_names):
             raise case.error(
                 f"materials.{key}",
                 requested[key],

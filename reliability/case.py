@@ -42,11 +42,53 @@ class CaseInfo(pydantic.BaseModel):
         return value
 
 
+FAMILY_NAMES = ("fan_out", "flip_chip_on_leads", "stacked_flip_chip", "wlp_paste_plug", "wlp_polyimide_land")
+
+
 class GeometrySpec(pydantic.BaseModel):
-    model_config = STRICT
-    mesh: str
+    """Either a mesh file or a package family with its options.
+
+    Family options (``backside``, ``rdl_layers``, ``bump``, ...) sit directly
+    in ``[geometry]``; the family's own schema validates them, so an option
+    the family does not have is an error naming the allowed ones.
+    """
+
+    model_config = pydantic.ConfigDict(extra="allow")
+    mesh: Optional[str] = None
+    family: Optional[Literal[FAMILY_NAMES]] = None  # type: ignore[valid-type]
     warpage_surface: str = "bottom"
     symmetry_line: Optional[str] = None
+    board: bool = True
+    half: bool = True
+    dimensions_mm: dict[str, object] = {}
+
+    @pydantic.model_validator(mode="after")
+    def _one_source(self):
+        if (self.mesh is None) == (self.family is None):
+            raise ValueError("give exactly one of geometry.mesh (a .msh file) or geometry.family (a package builder)")
+        if self.mesh is not None:
+            extra = sorted(self.model_extra or {})
+            set_fields = self.model_fields_set & {"board", "half", "dimensions_mm"}
+            if extra or set_fields:
+                raise ValueError(
+                    f"'{(extra or sorted(set_fields))[0]}' is a package-builder key; a mesh-file geometry takes "
+                    "mesh, warpage_surface, symmetry_line"
+                )
+        return self
+
+    @property
+    def options(self) -> dict:
+        return dict(self.model_extra or {})
+
+
+class MeshSpec(pydantic.BaseModel):
+    """Element sizes of a built section (mm)."""
+
+    model_config = STRICT
+    size_mm: PositiveNumber = 0.05  # package parts
+    joint_size_mm: PositiveNumber = 0.00625  # solder joints' interface layers: 4 elements across 0.025 mm
+    board_size_mm: PositiveNumber = 0.2  # the PCB laminate
+    interface_layer_mm: PositiveNumber = 0.025  # thickness of the refined band at each pad interface
 
 
 class AnalysisSpec(pydantic.BaseModel):
@@ -87,6 +129,7 @@ class CaseSpec(pydantic.BaseModel):
     geometry: GeometrySpec
     materials: dict[str, str] = {}
     analysis: AnalysisSpec
+    mesh: MeshSpec = MeshSpec()
     output: OutputSpec = OutputSpec()
 
 

@@ -37,12 +37,48 @@ def _cmd_run(args) -> int:
 
     summary = run_case(args.case, args.out, progress=not args.quiet)
     out = Path(args.out) if args.out else Path("results") / summary["case"]
-    print(f"{summary['case']}: {summary['model']['dofs']} dofs, solver {summary['analysis']['solver']}, "
-          f"{summary['wall_time_s']:.2f} s -> {out}")
-    print(f"{'T (C)':>8} {'warpage (um)':>13} {'coplanarity (um)':>17} {'max von Mises (MPa)':>20}")
+    secs = ", ".join(f"{role} {info['dofs']:,} dofs" for role, info in summary["sections"].items())
+    solver = next(iter(summary["sections"].values()))["solver"]
+    print(f"{summary['case']}: {secs}; solver {solver}; {summary['wall_time_s']:.2f} s -> {out}")
+    has_assembly = "assembly" in summary["sections"]
+    head = f"{'T (C)':>8} {'warpage (um)':>13} {'coplanarity (um)':>17}"
+    if has_assembly:
+        head += f" {'assembly warpage (um)':>22}"
+    print(head + f" {'max von Mises (MPa)':>20}")
     for row in summary["temperatures"]:
         vm = max(row["von_mises_max_MPa"].values())
-        print(f"{row['T_C']:8g} {row['warpage_um']:13.3f} {row['coplanarity_um']:17.3f} {vm:20.2f}")
+        line = f"{row['T_C']:8g} {row['warpage_um']:13.3f} {row['coplanarity_um']:17.3f}"
+        if has_assembly:
+            aw = row.get("assembly_warpage_um")
+            line += f" {aw:22.3f}" if aw is not None else f" {'(not solved)':>22}"
+        print(line + f" {vm:20.2f}")
+    return 0
+
+
+def _cmd_mesh(args) -> int:
+    from .case import load_case
+    from .post.plots import plot_mesh
+    from .sections import built_model
+
+    case = load_case(args.case)
+    if case.spec.geometry.family is None:
+        print(f"error: {case.path}: geometry.mesh is a mesh file already; `reliability mesh` builds family cases",
+              file=sys.stderr)
+        return 2
+    out_dir = Path(args.out or "meshes")
+    model, path = built_model(case, case.spec.geometry.board, out_dir)
+    zooms = []
+    joints = model.info.get("joints", [])
+    if joints:
+        j = max(joints, key=lambda j: j["dnp_mm"])
+        half = 0.6 * max(j["pad_package_mm"], j["pad_board_mm"], j["standoff_mm"]) + 0.1
+        ymid = -0.5 * j["standoff_mm"]
+        zooms.append((f"outermost joint {j['name']} (DNP {j['dnp_mm']:.2f} mm)",
+                      (j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half)))
+    png = path.with_suffix(".png")
+    plot_mesh(model, png, f"{case.name}: {model.n_elements:,} six-node triangles, {model.n_nodes:,} nodes", zooms)
+    print(f"{path}: {model.n_elements:,} elements, {model.n_nodes:,} nodes, regions: {', '.join(model.region_names)}")
+    print(f"{png}: mesh coloured by region" + (", zoom on the outermost joint" if zooms else ""))
     return 0
 
 
@@ -94,6 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default results/<case name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("mesh", help="build and mesh a package-family case, with a PNG of the mesh",
+                       description="Build the case's package family (geometry.family) and write "
+                       "meshes/<name>.msh, its metadata meshes/<name>.json and meshes/<name>.png "
+                       "(mesh coloured by region, zoom on the outermost joint). `reliability run` builds "
+                       "the same mesh on the fly and reuses it while the case is unchanged.")
+    p.add_argument("case", help="case file (TOML) with geometry.family")
+    p.add_argument("--out", help="folder for the mesh files (default: meshes)")
+    p.set_defaults(func=_cmd_mesh)
 
     p = sub.add_parser("materials", help="list the material library, or show one material",
                        description="Without NAME: list every material with its model and temperature range. "

@@ -1,9 +1,9 @@
 """`reliability run`: from a case file to results on disk.
 
-case -> model (mesh file or builder) -> materials -> solve at each temperature
--> warpage and stresses -> summary.json, fields.pvd + .vtu, PNG plots.
-Every file is written atomically, so an interrupted run never leaves a
-half-written result behind.
+case -> sections (mesh file, or built package and assembly) -> materials ->
+solve at each temperature -> warpage and stresses -> summary.json,
+fields.pvd + .vtu, PNG plots.  Every file is written atomically, so an
+interrupted run never leaves a half-written result behind.
 """
 
 from __future__ import annotations
@@ -16,15 +16,14 @@ import numpy as np
 from . import __version__
 from .analysis.thermoelastic import ThermoElasticProblem
 from .analysis.warpage import surface_profile
-from .assignment import check_temperature_range, resolve_materials
+from .assignment import check_temperature_range
 from .case import Case, load_case
-from .errors import CaseError, MeshError
 from .fem.constraints import line_orientation
-from .mesh import read_msh
 from .model import Model
 from .post.files import atomic_write_json
-from .post.plots import plot_element_field, plot_warpage_profiles
+from .post.plots import auto_magnification, plot_element_field, plot_warpage_profiles
 from .post.vtu import STRESS_NAMES, nodal_average, write_pvd, write_vtu
+from .sections import MESH_DIR, Section, sections
 
 WARPAGE_SIGN = (
     "positive = convex: centre higher than edges with the package top up (balls down), "
@@ -32,25 +31,12 @@ WARPAGE_SIGN = (
 )
 
 
-def build_model(case: Case) -> tuple[Model, dict[str, str]]:
-    """The case's model and the default material of each region (builders only)."""
-    mesh_key = case.spec.geometry.mesh
-    path = case.resolve_path(mesh_key)
-    if not path.is_file():
-        raise case.error("geometry.mesh", mesh_key, f"mesh file not found (looked for {path})")
-    try:
-        return read_msh(path), {}
-    except MeshError as exc:
-        raise CaseError(f"{case.path}: geometry.mesh = {mesh_key!r}: {exc}") from None
-
-
-def _centre_x(case: Case, model: Model, kinematics: str) -> float | None:
-    """x of the package centre for warpage when the model is a half/axisymmetric one."""
+def centre_x(model: Model, kinematics: str, symmetry_line: str | None) -> float | None:
+    """x of the package centre for warpage in a half or axisymmetric model."""
     if kinematics == "axisymmetric":
         return 0.0
-    line = case.spec.geometry.symmetry_line
-    if line and line_orientation(model, line) == "vertical":
-        return float(model.nodes[model.boundary_nodes(line), 0].mean())
+    if symmetry_line and line_orientation(model, symmetry_line) == "vertical":
+        return float(model.nodes[model.boundary_nodes(symmetry_line), 0].mean())
     return None
 
 
@@ -58,142 +44,178 @@ def temperature_label(T: float) -> str:
     return f"T{T:+g}C".replace("+", "p").replace("-", "m").replace(".", "_")
 
 
-def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress: bool = True) -> dict:
+def solvable_temperatures(section: Section, temps) -> tuple[list[float], list[float]]:
+    """Temperatures inside every material's data, and the ones outside."""
+    ok, skipped = [], []
+    for t in temps:
+        inside = all(m.range_C[0] - 1e-9 <= t <= m.range_C[1] + 1e-9 for m in section.assignment.values())
+        (ok if inside else skipped).append(float(t))
+    return ok, skipped
+
+
+def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress: bool = True,
+             mesh_dir: Path = MESH_DIR) -> dict:
     """Run a case file; returns the summary written to ``out_dir/summary.json``."""
     t0 = time.perf_counter()
     case = load_case(case_path)
     out = Path(out_dir) if out_dir is not None else Path("results") / case.name
-    spec = case.spec
-    model, defaults = build_model(case)
-    geometry = spec.geometry
-    if geometry.warpage_surface not in model.boundaries:
-        raise case.error(
-            "geometry.warpage_surface",
-            geometry.warpage_surface,
-            f"not a named line of the mesh; lines: {', '.join(sorted(model.boundaries)) or 'none'}",
-        )
-    if geometry.symmetry_line is not None and geometry.symmetry_line not in model.boundaries:
-        raise case.error(
-            "geometry.symmetry_line",
-            geometry.symmetry_line,
-            f"not a named line of the mesh; lines: {', '.join(sorted(model.boundaries)) or 'none'}",
-        )
-    assignment = resolve_materials(case, model, defaults)
-    analysis = spec.analysis
-    check_temperature_range(case, assignment, [analysis.stress_free_temperature_C], "analysis.stress_free_temperature_C")
-    check_temperature_range(case, assignment, analysis.temperatures_C, "analysis.temperatures_C")
+    analysis = case.spec.analysis
+    secs = sections(case, mesh_dir)
+    by_role = {s.role: s for s in secs}
+    package = by_role["package"]
+    primary = by_role.get("assembly", package)
 
-    problem = ThermoElasticProblem(
-        model, assignment, analysis.kinematics, analysis.stress_free_temperature_C,
-        symmetry_line=geometry.symmetry_line, solver=analysis.solver,
-    )
-    centre_x = _centre_x(case, model, analysis.kinematics)
+    for s in secs:
+        check_temperature_range(case, s.assignment, [analysis.stress_free_temperature_C],
+                                "analysis.stress_free_temperature_C")
+    check_temperature_range(case, package.assignment, analysis.temperatures_C, "analysis.temperatures_C")
 
-    states, rows, curves = [], [], []
-    temps = list(analysis.temperatures_C)
-    iterator = temps
-    if progress:
-        from tqdm import tqdm
+    results: dict[str, dict] = {}
+    section_info: dict[str, dict] = {}
+    for s in secs:
+        temps, skipped = solvable_temperatures(s, analysis.temperatures_C)
+        problem = ThermoElasticProblem(s.model, s.assignment, analysis.kinematics, analysis.stress_free_temperature_C,
+                                       symmetry_line=s.symmetry_line, solver=analysis.solver)
+        cx = centre_x(s.model, analysis.kinematics, s.symmetry_line)
+        iterator = temps
+        if progress:
+            from tqdm import tqdm
 
-        iterator = tqdm(temps, desc=f"{case.name}: solving", unit="T", leave=False)
-    for T in iterator:
-        state = problem.solve(T)
-        states.append(state)
-        prof = surface_profile(model, state.u, geometry.warpage_surface, centre_x)
-        vm = state.von_mises
-        vm_region = {
-            name: float(vm[model.element_region == r].max()) for r, name in enumerate(model.region_names)
+            iterator = tqdm(temps, desc=f"{case.name} [{s.role}]", unit="T", leave=False)
+        states = {}
+        for T in iterator:
+            state = problem.solve(T)
+            prof = surface_profile(s.model, state.u, s.warpage_surface, cx)
+            states[T] = (state, prof)
+        results[s.role] = states
+        section_info[s.role] = {
+            "mesh": s.mesh_file or s.model.source,
+            "nodes": s.model.n_nodes,
+            "elements": s.model.n_elements,
+            "dofs": problem.n_dofs,
+            "solver": problem.solver.name,
+            "factorizations": problem.solver.factorizations,
+            "regions": s.model.region_names,
+            "materials": {r: {"material": m.name, "from": m.origin} for r, m in s.assignment.items()},
+            "solved_temperatures_C": temps,
         }
+        if skipped:
+            section_info[s.role]["skipped_temperatures_C"] = skipped
+            section_info[s.role]["skipped_reason"] = "outside a material's data (e.g. above a solder's solidus)"
+
+    rows = []
+    for T in analysis.temperatures_C:
+        T = float(T)
+        state, prof = results["package"][T]
         row = {
-            "T_C": float(T),
-            "delta_T_K": float(T - analysis.stress_free_temperature_C),
+            "T_C": T,
+            "delta_T_K": T - analysis.stress_free_temperature_C,
             "warpage_um": prof.warpage_um,
             "coplanarity_um": prof.coplanarity_um,
             "curvature_per_mm": prof.curvature_per_mm(),
-            "von_mises_max_MPa": vm_region,
         }
+        if "assembly" in results:
+            a = results["assembly"].get(T)
+            row["assembly_warpage_um"] = a[1].warpage_um if a else None
+            row["assembly_coplanarity_um"] = a[1].coplanarity_um if a else None
+        use_role = "assembly" if "assembly" in results and T in results["assembly"] else "package"
+        st = results[use_role][T][0]
+        vm = st.von_mises
+        model = by_role[use_role].model
+        row["von_mises_max_MPa"] = {n: float(vm[model.element_region == r].max())
+                                    for r, n in enumerate(model.region_names)}
+        row["von_mises_section"] = use_role
         if analysis.kinematics == "generalized_plane_strain":
-            row["out_of_plane_strain"] = {
-                "e0": float(state.extra[0]),
-                "e1_per_mm": float(state.extra[1]),
-                "e2_per_mm": float(state.extra[2]),
-            }
+            row["out_of_plane_strain"] = {"e0": float(state.extra[0]), "e1_per_mm": float(state.extra[1]),
+                                          "e2_per_mm": float(state.extra[2])}
         rows.append(row)
-        curves.append((f"T = {T:g} C: warpage {prof.warpage_um:+.2f} um", prof.x, 1e3 * prof.w))
 
+    g = case.spec.geometry
     summary = {
         "case": case.name,
         "case_file": str(case.path),
         "version": __version__,
-        "model": {
-            "source": model.source,
-            "nodes": model.n_nodes,
-            "elements": model.n_elements,
-            "element": "6-node triangle, 3 integration points",
-            "dofs": problem.n_dofs,
-            "regions": model.region_names,
-        },
+        "geometry": {"family": g.family, "options": g.options, "board": g.board, "half": g.half}
+        if g.family else {"mesh": g.mesh},
         "analysis": {
             "kinematics": analysis.kinematics,
             "stress_free_temperature_C": analysis.stress_free_temperature_C,
-            "solver": problem.solver.name,
-            "factorizations": problem.solver.factorizations,
-            "warpage_surface": geometry.warpage_surface,
-            "symmetry_line": geometry.symmetry_line,
+            "warpage_surface": package.warpage_surface,
+            "symmetry_line": package.symmetry_line,
             "warpage_sign": WARPAGE_SIGN,
+            "warpage_from": "free package (no board, no balls)" if "assembly" in results else "the model",
             "supports": "rigid-body modes removed by a minimal statically determinate support"
-            + (f"; symmetry on '{geometry.symmetry_line}'" if geometry.symmetry_line else "")
+            + (f"; symmetry on '{package.symmetry_line}'" if package.symmetry_line else "")
             + ("; u_r = 0 on the axis" if analysis.kinematics == "axisymmetric" else ""),
         },
-        "materials": {
-            region: {"material": mat.name, "from": mat.origin} for region, mat in assignment.items()
-        },
+        "sections": section_info,
         "temperatures": rows,
     }
-    _write_fields(out, model, states, spec.output.vtu)
-    if spec.output.plots:
-        _write_plots(out, case, model, states, curves, spec.output.magnification)
+    if "assembly" in by_role:
+        summary["joints"] = by_role["assembly"].model.info.get("joints", [])
+    if primary.model.info.get("dimensions_mm"):
+        summary["geometry"]["dimensions_mm"] = primary.model.info["dimensions_mm"]
+
+    for s in secs:
+        name = "fields.pvd" if s is primary else f"fields_{s.role}.pvd"
+        _write_fields(out, name, s.model, [st for st, _ in results[s.role].values()], case.spec.output.vtu)
+    if case.spec.output.plots:
+        _write_plots(out, case, primary, results[primary.role], package, results["package"])
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
 
 
-def _write_fields(out: Path, model: Model, states, enabled: bool) -> None:
+def _write_fields(out: Path, name: str, model: Model, states, enabled: bool) -> None:
     if not enabled:
         return
+    stem = Path(name).stem
     entries = []
     for i, state in enumerate(states):
         mean_stress = state.stress.mean(axis=1)
-        cells = {name: mean_stress[:, k] for k, name in enumerate(STRESS_NAMES)}
+        cells = {n: mean_stress[:, k] for k, n in enumerate(STRESS_NAMES)}
         vm_el = state.von_mises.mean(axis=1)
         cells["von_mises_MPa"] = vm_el
         cells["temperature_C"] = np.full(model.n_elements, state.T_C)
-        name = f"fields/{i:03d}_{temperature_label(state.T_C)}.vtu"
-        write_vtu(out / name, model, state.u, cells, {"von_mises_MPa": nodal_average(model, vm_el)})
-        entries.append((float(i), name))
+        file = f"{stem}/{i:03d}_{temperature_label(state.T_C)}.vtu"
+        write_vtu(out / file, model, state.u, cells, {"von_mises_MPa": nodal_average(model, vm_el)})
+        entries.append((float(i), file))
     comment = "timestep = load step index; regions: " + ", ".join(
         f"{i}={n}" for i, n in enumerate(model.region_names)
     ) + "; temperatures C: " + ", ".join(f"{s.T_C:g}" for s in states)
-    write_pvd(out / "fields.pvd", entries, comment)
+    write_pvd(out / name, entries, comment)
 
 
-def _write_plots(out: Path, case: Case, model: Model, states, curves, magnification) -> None:
+def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, package: Section,
+                 package_states: dict) -> None:
+    states = [st for st, _ in primary_states.values()]
+    model = primary.model
     vmax = max(float(s.von_mises.mean(axis=1).max()) for s in states) or None
     umax_state = max(states, key=lambda s: float(np.abs(s.u).max()))
-    from .post.plots import auto_magnification
-
-    mag = magnification or auto_magnification(model, umax_state.u)
+    mag = case.spec.output.magnification or auto_magnification(model, umax_state.u)
+    sft = case.spec.analysis.stress_free_temperature_C
+    joints = model.info.get("joints", [])
+    zoom = None
+    if joints:
+        j = max(joints, key=lambda j: j["dnp_mm"])
+        half = 0.6 * max(j["pad_package_mm"], j["pad_board_mm"], j["standoff_mm"]) + 0.1
+        ymid = -0.5 * j["standoff_mm"]
+        zoom = (j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half)
     for state in states:
-        plot_element_field(
-            model, state.u, state.von_mises.mean(axis=1),
-            out / "plots" / f"von_mises_{temperature_label(state.T_C)}.png",
-            title=f"{case.name}: von Mises stress at {state.T_C:g} C "
-            f"(stress-free at {case.spec.analysis.stress_free_temperature_C:g} C)",
-            label="von Mises stress (MPa), element mean",
-            magnification=mag, vmin=0.0, vmax=vmax,
-        )
-    plot_warpage_profiles(
-        curves, out / "plots" / "warpage_profiles.png",
-        title=f"{case.name}: warpage surface '{case.spec.geometry.warpage_surface}' "
-        "(positive warpage = convex, centre up)",
-    )
+        label = temperature_label(state.T_C)
+        title = f"{case.name}: von Mises stress at {state.T_C:g} C (stress-free at {sft:g} C)"
+        plot_element_field(model, state.u, state.von_mises.mean(axis=1), out / "plots" / f"von_mises_{label}.png",
+                           title=title, label="von Mises stress (MPa), element mean", magnification=mag,
+                           vmin=0.0, vmax=vmax)
+        if zoom is not None:
+            plot_element_field(model, state.u, state.von_mises.mean(axis=1),
+                               out / "plots" / f"von_mises_{label}_outer_joint.png",
+                               title=title + f"\nzoom on the outermost joint {j['name']} (DNP {j['dnp_mm']:.2f} mm)",
+                               label="von Mises stress (MPa), element mean", magnification=mag,
+                               vmin=0.0, vmax=vmax, zoom=zoom)
+    curves = [(f"T = {T:g} C: warpage {prof.warpage_um:+.2f} um", prof.x, 1e3 * prof.w)
+              for T, (_, prof) in package_states.items()]
+    what = "free package" if primary is not package else "model"
+    plot_warpage_profiles(curves, out / "plots" / "warpage_profiles.png",
+                          title=f"{case.name} ({what}): warpage surface '{package.warpage_surface}' "
+                          "(positive = convex, centre up)")

@@ -1,0 +1,131 @@
+"""Parametric 2D cross-sections of the five claimed package families.
+
+Each family module exposes ``Options`` (the claimed options, pydantic),
+``Dimensions`` (mm, with geometry.md defaults) and
+``layout(options, dimensions, board) -> Layout``.  :func:`build` validates the
+user's choices, lays the section out and meshes it into a
+:class:`~reliability.model.Model`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydantic
+
+from ..errors import GeometryError
+from ..model import Model
+from ..validation import format_error
+from . import fan_out, flip_chip_on_leads, stacked_flip_chip, wlp_paste_plug, wlp_polyimide_land
+from .assemble import build_model
+
+FAMILIES = {
+    "fan_out": fan_out,
+    "flip_chip_on_leads": flip_chip_on_leads,
+    "stacked_flip_chip": stacked_flip_chip,
+    "wlp_paste_plug": wlp_paste_plug,
+    "wlp_polyimide_land": wlp_polyimide_land,
+}
+
+# bump when a change to the builders changes the meshes they produce
+GEOMETRY_VERSION = "1"
+
+
+@dataclass
+class BuildRequest:
+    """Everything that determines a built mesh."""
+
+    family: str
+    options: pydantic.BaseModel
+    dimensions: pydantic.BaseModel
+    board: bool
+    half: bool
+    size_mm: float
+    joint_size_mm: float
+    board_size_mm: float
+    interface_layer_mm: float
+
+    def key(self) -> str:
+        blob = json.dumps(
+            {
+                "v": GEOMETRY_VERSION,
+                "family": self.family,
+                "options": self.options.model_dump(mode="json"),
+                "dimensions": self.dimensions.model_dump(mode="json"),
+                "board": self.board,
+                "half": self.half,
+                "mesh": [self.size_mm, self.joint_size_mm, self.board_size_mm, self.interface_layer_mm],
+            },
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def with_board(self, board: bool) -> "BuildRequest":
+        return BuildRequest(**{**self.__dict__, "board": board})
+
+
+def parse_request(family: str, options: dict, dimensions: dict, board: bool, half: bool, mesh: dict,
+                  source: str) -> BuildRequest:
+    """Validate family options and dimension overrides; one-line errors name the key."""
+    module = FAMILIES[family]
+    try:
+        opts = module.Options.model_validate(options)
+    except pydantic.ValidationError as err:
+        raise GeometryError(format_error(err, source, module.Options, "geometry")) from None
+    try:
+        dims = module.Dimensions.model_validate(dimensions)
+    except pydantic.ValidationError as err:
+        raise GeometryError(format_error(err, source, module.Dimensions, "geometry.dimensions_mm")) from None
+    return BuildRequest(family, opts, dims, board, half, **mesh)
+
+
+def build(request: BuildRequest, path: str | Path | None = None) -> Model:
+    """Lay out and mesh a family; ``path`` keeps the ``.msh``."""
+    module = FAMILIES[request.family]
+    lay = module.layout(request.options, request.dimensions, request.board)
+    lay.finalize(request.half)
+    model = build_model(
+        lay,
+        size=request.size_mm,
+        joint_size=request.joint_size_mm,
+        interface_layer=request.interface_layer_mm,
+        path=path,
+        half=request.half,
+        board_size=request.board_size_mm,
+    )
+    model.info["options"] = request.options.model_dump(mode="json")
+    model.info["dimensions_mm"] = request.dimensions.model_dump(mode="json")
+    model.info["build_key"] = request.key()
+    return model
+
+
+def build_cached(request: BuildRequest, path: Path) -> Model:
+    """Reuse ``path`` if it was built from the same request, else build and write it.
+
+    The request's hash and the model's metadata live beside the mesh in
+    ``<path>.json``; both files are replaced atomically.
+    """
+    from ..mesh import read_msh
+    from ..post.files import atomic_write_json
+
+    sidecar = path.with_suffix(".json")
+    key = request.key()
+    if path.is_file() and sidecar.is_file():
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, json.JSONDecodeError):
+            meta = {}
+        if meta.get("build_key") == key:
+            model = read_msh(path)
+            model.info = meta
+            model.source = f"builder:{request.family} (cached {path})"
+            return model
+    tmp = path.with_name(f".{path.stem}.{key}.partial.msh")
+    model = build(request, tmp)
+    tmp.replace(path)
+    model.source = f"builder:{request.family} -> {path}"
+    atomic_write_json(sidecar, model.info)
+    return model

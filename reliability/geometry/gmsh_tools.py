@@ -46,16 +46,19 @@ def mesh_to_model(path: str | Path | None = None, source: str = "", optimize: bo
     if optimize:
         gmsh.model.mesh.optimize("Laplace2D")
     gmsh.model.mesh.setOrder(2)
+    # MSH 2.2 writes an element once per physical group, so a curve can carry two
+    # names (the package bottom is also a joint's pad interface); meshio reads
+    # only one physical tag per element from MSH 4
     if path is None:
         with tempfile.TemporaryDirectory() as tmp:
             file = Path(tmp) / "model.msh"
-            gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+            gmsh.option.setNumber("Mesh.MshFileVersion", 2.2)
             gmsh.write(str(file))
             model = read_msh(file)
     else:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        gmsh.option.setNumber("Mesh.MshFileVersion", 4.1)
+        gmsh.option.setNumber("Mesh.MshFileVersion", 2.2)
         gmsh.write(str(path))
         model = read_msh(path)
     model.source = source or model.source

@@ -114,3 +114,40 @@ def plot_material(material, path: Path, T_range: tuple[float, float] = (-65.0, 3
     fig.tight_layout()
     atomic_save_figure(fig, path)
     plt.close(fig)
+
+
+def plot_mesh(model: Model, path: Path, title: str, zooms: list[tuple[str, tuple[float, float, float, float]]] = ()) -> None:
+    """The mesh coloured by region: whole section plus zoom windows (x0, y0, x1, y1)."""
+    tri = _triangulation(model, np.zeros_like(model.nodes), 0.0)
+    n_panels = 1 + len(zooms)
+    fig, axes = plt.subplots(n_panels, 1, figsize=(11, 3.2 + 4.2 * len(zooms)),
+                             gridspec_kw={"height_ratios": [1.0] + [1.6] * len(zooms)})
+    axes = np.atleast_1d(axes)
+    cmap = plt.get_cmap("tab20", max(len(model.region_names), 2))
+    colours = np.repeat(model.element_region, 4)
+    for k, ax in enumerate(axes):
+        zoomed = k > 0
+        ax.tripcolor(tri, facecolors=colours.astype(float), cmap=cmap, vmin=-0.5,
+                     vmax=len(model.region_names) - 0.5, edgecolors="k" if zoomed else "none",
+                     linewidth=0.15 if zoomed else 0.0)
+        if zoomed:
+            # outline the 6-node triangles, not the plotting sub-triangles
+            corners = model.nodes[model.elements[:, [0, 1, 2, 0]]]
+            x0, y0, x1, y1 = zooms[k - 1][1]
+            keep = ((corners[:, :, 0].max(1) >= x0) & (corners[:, :, 0].min(1) <= x1)
+                    & (corners[:, :, 1].max(1) >= y0) & (corners[:, :, 1].min(1) <= y1))
+            for c in corners[keep]:
+                ax.plot(c[:, 0], c[:, 1], "k-", lw=0.3)
+            ax.set_xlim(x0, x1)
+            ax.set_ylim(y0, y1)
+            ax.set_title(zooms[k - 1][0])
+        else:
+            ax.set_title(title)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (mm)")
+        ax.set_ylabel("y (mm)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cmap(i)) for i in range(len(model.region_names))]
+    fig.legend(handles, model.region_names, loc="center right", fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 0.86, 1))
+    atomic_save_figure(fig, path)
+    plt.close(fig)

@@ -88,15 +88,64 @@ class MeshSpec(pydantic.BaseModel):
     size_mm: PositiveNumber = 0.05  # package parts
     joint_size_mm: PositiveNumber = 0.00625  # solder joints' interface layers: 4 elements across 0.025 mm
     board_size_mm: PositiveNumber = 0.2  # the PCB laminate
-    interface_layer_mm: PositiveNumber = 0.025  # thickness of the refined band at each pad interface
+    interface_layer_mm: Optional[PositiveNumber] = None  # refined band at each pad; default: fatigue.interface_layer_mm
+
+
+JEDEC_LETTERS = ("A", "B", "C", "G", "H", "I", "J", "K", "L", "M", "N")
+
+
+class CyclingSpec(pydantic.BaseModel):
+    """JESD22-A104 thermal cycling (physics.md 4.1): a condition letter or explicit extremes."""
+
+    model_config = STRICT
+    jedec: Optional[Literal[JEDEC_LETTERS]] = None  # type: ignore[valid-type]
+    t_min_C: Optional[Number] = None
+    t_max_C: Optional[Number] = None
+    ramp_min: PositiveNumber = 15.0
+    dwell_min: PositiveNumber = 15.0
+    cycles: int = pydantic.Field(3, ge=1, le=50)
+    cooldown: bool = True  # start stress-free at the stress-free temperature and cool to T_min
+    increments_per_ramp: int = pydantic.Field(12, ge=2, le=1000)
+    increments_per_dwell: int = pydantic.Field(8, ge=1, le=1000)
+    max_cutbacks: int = pydantic.Field(8, ge=0, le=30)
+    tolerance: PositiveNumber = 1e-5  # Newton: ||R|| <= tolerance * ||sum |f_e| ||
+
+    @pydantic.model_validator(mode="after")
+    def _extremes(self):
+        if self.jedec is None and (self.t_min_C is None or self.t_max_C is None):
+            raise ValueError("give jedec = \"G\" (a JESD22-A104 condition letter) or both t_min_C and t_max_C")
+        lo, hi = self.extremes()
+        if not lo < hi:
+            raise ValueError(f"t_min_C ({lo:g}) must be below t_max_C ({hi:g})")
+        if lo < -273.15 or hi > 1000:
+            raise ValueError("cycling temperatures must lie between -273.15 and 1000 C")
+        return self
+
+    def extremes(self) -> tuple[float, float]:
+        from .analysis.profile import JEDEC
+
+        lo, hi = (JEDEC[self.jedec][:2] if self.jedec else (None, None))
+        return (self.t_min_C if self.t_min_C is not None else lo, self.t_max_C if self.t_max_C is not None else hi)
 
 
 class AnalysisSpec(pydantic.BaseModel):
     model_config = STRICT
     kinematics: Literal[KINEMATICS]  # type: ignore[valid-type]
     stress_free_temperature_C: Number
-    temperatures_C: list[Number] = pydantic.Field(min_length=1)
+    temperatures_C: Optional[list[Number]] = None
     solver: Literal[SOLVERS] = "auto"  # type: ignore[valid-type]
+    cycling: Optional[CyclingSpec] = None
+
+    @pydantic.model_validator(mode="after")
+    def _something_to_do(self):
+        if self.temperatures_C is None:
+            if self.cycling is None:
+                raise ValueError("give temperatures_C (thermo-elastic warpage) and/or [analysis.cycling]")
+            lo, hi = self.cycling.extremes()
+            self.temperatures_C = sorted({lo, 25.0, hi})
+        elif len(self.temperatures_C) == 0:
+            raise ValueError("temperatures_C needs at least one temperature")
+        return self
 
     @pydantic.field_validator("stress_free_temperature_C")
     @classmethod
@@ -107,11 +156,22 @@ class AnalysisSpec(pydantic.BaseModel):
 
     @pydantic.field_validator("temperatures_C")
     @classmethod
-    def _temps(cls, values: list[float]) -> list[float]:
-        for v in values:
+    def _temps(cls, values: list[float] | None) -> list[float] | None:
+        for v in values or []:
             if not -273.15 < v < 1000:
                 raise ValueError(f"{v:g} is not a temperature in degrees C between -273.15 and 1000")
         return values
+
+
+FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
+
+
+class FatigueCaseSpec(pydantic.BaseModel):
+    """Which fatigue models to evaluate, and Darveaux's averaging layer."""
+
+    model_config = STRICT
+    models: list[Literal[FATIGUE_MODELS]] = list(FATIGUE_MODELS)  # type: ignore[valid-type]
+    interface_layer_mm: PositiveNumber = 0.025
 
 
 class OutputSpec(pydantic.BaseModel):
@@ -129,6 +189,7 @@ class CaseSpec(pydantic.BaseModel):
     geometry: GeometrySpec
     materials: dict[str, str] = {}
     analysis: AnalysisSpec
+    fatigue: FatigueCaseSpec = FatigueCaseSpec()
     mesh: MeshSpec = MeshSpec()
     output: OutputSpec = OutputSpec()
 

@@ -35,7 +35,7 @@ Run a case file (TOML).  Writes into OUT (default results/<case name>/):
 def _cmd_run(args) -> int:
     from .run import run_case
 
-    summary = run_case(args.case, args.out, progress=not args.quiet)
+    summary = run_case(args.case, args.out, progress=not args.quiet, resume=args.resume)
     out = Path(args.out) if args.out else Path("results") / summary["case"]
     secs = ", ".join(f"{role} {info['dofs']:,} dofs" for role, info in summary["sections"].items())
     solver = next(iter(summary["sections"].values()))["solver"]
@@ -52,6 +52,43 @@ def _cmd_run(args) -> int:
             aw = row.get("assembly_warpage_um")
             line += f" {aw:22.3f}" if aw is not None else f" {'(not solved)':>22}"
         print(line + f" {vm:20.2f}")
+    cyc = summary.get("cycling")
+    if cyc and cyc.get("status") == "complete":
+        prof = cyc["profile"]
+        name = f"JEDEC {prof['jedec']}" if prof["jedec"] else "cycle"
+        st = cyc["solver"]
+        print(f"thermal cycling: {name} {prof['t_min_C']:g}/{prof['t_max_C']:g} C, {prof['cycles']} cycles; "
+              f"{st['increments']} increments, {st['newton_iterations']} Newton iterations, "
+              f"{st['factorizations']} factorizations, {st['cutbacks']} cut-backs, {st['wall_time_s']:.1f} s")
+        crit = cyc.get("critical_joint")
+        if crit:
+            print(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
+                  f"dW = {crit['dW_MPa']:.4g} MPa/cycle, change over the last two cycles "
+                  f"{crit['stabilisation_percent']:.1f} %")
+            for model, life in crit["life"].items():
+                if life.get("available"):
+                    print(f"  {model:<11} N63.2 = {life['N63_2_cycles']:,.0f} cycles, N1% = {life['N1_cycles']:,.0f}")
+                else:
+                    print(f"  {model:<11} not available: {life['reason']}")
+    return 0
+
+
+def _cmd_material(args) -> int:
+    from .constitutive.driver import run_test
+    from .library import get_material
+    from .post.files import atomic_write_text
+    from .post.material_plots import plot_point_test
+
+    mat = get_material(args.name)
+    hist = run_test(mat, args.test, args.temperature, strain_rate=args.strain_rate, strain=args.strain,
+                    stress=args.stress, duration=args.time)
+    out = Path(args.out or ".")
+    stem = f"{mat.name}_{args.test}_{args.temperature:g}C"
+    atomic_write_text(out / f"{stem}.csv", hist.csv())
+    plot_point_test(hist, args.test, f"{mat.name}: {args.test} test at {args.temperature:g} C", out / f"{stem}.png")
+    print(f"{out / (stem + '.csv')}: {len(hist.time_s)} points; final stress {hist.stress_MPa[-1]:.3f} MPa, "
+          f"strain {hist.strain[-1]:.5g}, equivalent inelastic strain {hist.equivalent_inelastic_strain[-1]:.5g}")
+    print(f"{out / (stem + '.png')}")
     return 0
 
 
@@ -129,7 +166,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case", help="case file (TOML), e.g. cases/bimetal.toml")
     p.add_argument("--out", help="output folder (default results/<case name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--resume", action="store_true",
+                   help="continue a thermal-cycling run from OUT/checkpoint.npz (same case, same mesh)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("material", help="material-point test (uniaxial, creep, relaxation) of a library material",
+                       description="Drive one material point with the solver's constitutive code: "
+                       "uniaxial (constant strain rate to a strain), creep (constant stress), relaxation "
+                       "(ramp to a strain and hold). Writes <name>_<test>_<T>C.csv (time_s, strain_xx, "
+                       "stress_MPa, inelastic strain) and a PNG.")
+    p.add_argument("name", help="material name, e.g. SAC305 (case-insensitive)")
+    p.add_argument("--test", choices=["uniaxial", "creep", "relaxation"], default="uniaxial")
+    p.add_argument("--strain-rate", type=float, default=1e-3, help="1/s (uniaxial, relaxation ramp); default 1e-3")
+    p.add_argument("--temperature", type=float, default=25.0, help="C; default 25")
+    p.add_argument("--strain", type=float, default=0.3, help="final strain (uniaxial) or held strain (relaxation)")
+    p.add_argument("--stress", type=float, default=20.0, help="MPa, held stress (creep); default 20")
+    p.add_argument("--time", type=float, default=None, help="s, duration of creep/relaxation; default 3600")
+    p.add_argument("--out", help="output folder (default: current folder)")
+    p.set_defaults(func=_cmd_material)
 
     p = sub.add_parser("mesh", help="build and mesh a package-family case, with a PNG of the mesh",
                        description="Build the case's package family (geometry.family) and write "

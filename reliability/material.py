@@ -32,7 +32,7 @@ import pydantic
 from .constitutive.elastic import ISOTROPIC_KEYS, ORTHOTROPIC_KEYS, ElasticLaw
 from .constitutive.tables import Table
 from .errors import MaterialError
-from .validation import STRICT, Number, format_error
+from .validation import STRICT, Number, PositiveNumber, format_error
 
 
 class TableSpec(pydantic.BaseModel):
@@ -69,6 +69,80 @@ def _bounds_for(key: str):
     return None
 
 
+class AnandSpec(pydantic.BaseModel):
+    """Anand constants (physics.md 2.1); ANSYS TB,ANAND order C1..C9."""
+
+    model_config = STRICT
+    s0_MPa: PositiveNumber
+    Q_over_R_K: PositiveNumber
+    A_per_s: PositiveNumber
+    xi: PositiveNumber
+    m: PositiveNumber
+    h0_MPa: PositiveNumber
+    s_hat_MPa: PositiveNumber
+    n: PositiveNumber
+    a: Number
+
+    @pydantic.model_validator(mode="after")
+    def _ranges(self):
+        if not 0 < self.n < 1:
+            raise ValueError("Anand n must lie in (0, 1)")
+        if not 0 < self.m <= 1:
+            raise ValueError("Anand m must lie in (0, 1]")
+        if self.a <= 1:
+            raise ValueError("Anand a must be > 1 (the exact s-integration needs it)")
+        return self
+
+
+class PlasticitySpec(pydantic.BaseModel):
+    """Bilinear plasticity: yield stress and tangent modulus (MPa)."""
+
+    model_config = STRICT
+    yield_MPa: PositiveNumber
+    tangent_modulus_MPa: PositiveNumber
+    hardening: Literal["kinematic", "isotropic"] = "kinematic"
+
+
+class DarveauxSpec(pydantic.BaseModel):
+    """N0 = K1 dW^K2 (cycles), da/dN = K3 dW^K4 (mm/cycle), dW in MPa."""
+
+    model_config = STRICT
+    K1_cycles: PositiveNumber
+    K2: Number
+    K3_mm_per_cycle: PositiveNumber
+    K4: Number
+
+
+class SyedSpec(pydantic.BaseModel):
+    """N = (W' dW)^-1, W' in 1/MPa."""
+
+    model_config = STRICT
+    W_prime_per_MPa: PositiveNumber
+
+
+class EngelmaierSpec(pydantic.BaseModel):
+    """N50 = 1/2 (dgamma / (2 eps_f'))^(1/c); c = c0 + c1 T_sj + c2 ln(1 + 360 / t_D)."""
+
+    model_config = STRICT
+    eps_f: PositiveNumber = 0.325
+    c0: Number = -0.442
+    c1_per_C: Number = -6e-4
+    c2: Number = 1.74e-2
+
+
+class WeibullSpec(pydantic.BaseModel):
+    model_config = STRICT
+    shape: PositiveNumber = 4.0
+
+
+class FatigueSpec(pydantic.BaseModel):
+    model_config = STRICT
+    darveaux: Optional[DarveauxSpec] = None
+    syed: Optional[SyedSpec] = None
+    engelmaier: Optional[EngelmaierSpec] = None
+    weibull: WeibullSpec = WeibullSpec()
+
+
 class MaterialSpec(pydantic.BaseModel):
     """Schema of a material file or an inline ``[materials.define.NAME]`` table."""
 
@@ -98,6 +172,10 @@ class MaterialSpec(pydantic.BaseModel):
     alpha1_per_K: Optional[PropertyValue] = None
     alpha2_per_K: Optional[PropertyValue] = None
     alpha3_per_K: Optional[PropertyValue] = None
+
+    anand: Optional[AnandSpec] = None
+    plasticity: Optional[PlasticitySpec] = None
+    fatigue: Optional[FatigueSpec] = None
 
     source: dict[str, str] = {}
 
@@ -136,6 +214,10 @@ class MaterialSpec(pydantic.BaseModel):
             missing = [k for k in ORTHOTROPIC_KEYS if k not in ortho]
         if missing:
             raise ValueError(f"{model} material needs {', '.join(missing)}")
+        if (self.anand or self.plasticity) and model != "isotropic":
+            raise ValueError("Anand and bilinear plasticity need an isotropic elastic part")
+        if self.anand and self.plasticity:
+            raise ValueError("a material has either [anand] or [plasticity], not both")
         self.model = model
         return self
 
@@ -165,6 +247,15 @@ class Material:
 
     def check_temperatures(self, temps) -> None:
         self.elastic.check_temperatures(temps)
+
+    @property
+    def inelastic(self) -> str | None:
+        """'anand', 'bilinear' or None."""
+        if self.spec.anand is not None:
+            return "anand"
+        if self.spec.plasticity is not None:
+            return "bilinear"
+        return None
 
     @property
     def range_C(self) -> tuple[float, float]:

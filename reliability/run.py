@@ -54,7 +54,7 @@ def solvable_temperatures(section: Section, temps) -> tuple[list[float], list[fl
 
 
 def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress: bool = True,
-             mesh_dir: Path = MESH_DIR) -> dict:
+             mesh_dir: Path = MESH_DIR, resume: bool = False) -> dict:
     """Run a case file; returns the summary written to ``out_dir/summary.json``."""
     t0 = time.perf_counter()
     case = load_case(case_path)
@@ -81,7 +81,7 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         if progress:
             from tqdm import tqdm
 
-            iterator = tqdm(temps, desc=f"{case.name} [{s.role}]", unit="T", leave=False)
+            iterator = tqdm(temps, desc=f"{case.name} [{s.role}]", unit="T", leave=False, disable=None)
         states = {}
         for T in iterator:
             state = problem.solve(T)
@@ -161,6 +161,16 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         _write_fields(out, name, s.model, [st for st, _ in results[s.role].values()], case.spec.output.vtu)
     if case.spec.output.plots:
         _write_plots(out, case, primary, results[primary.role], package, results["package"])
+    if analysis.cycling is not None:
+        summary["cycling"] = {"status": "running"}
+        atomic_write_json(out / "summary.json", summary)
+        try:
+            summary["cycling"] = run_cycling(case, primary, out, progress, resume)
+        except _CyclingFailed as failed:
+            summary["cycling"] = failed.info
+            summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
+            atomic_write_json(out / "summary.json", summary)
+            raise failed.error from None
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
@@ -219,3 +229,130 @@ def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, 
     plot_warpage_profiles(curves, out / "plots" / "warpage_profiles.png",
                           title=f"{case.name} ({what}): warpage surface '{package.warpage_surface}' "
                           "(positive = convex, centre up)")
+
+
+def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume: bool) -> dict:
+    """Thermal cycling of ``section`` with inelastic materials; writes CSVs, plots, fields."""
+    import hashlib
+    import json
+
+    from .analysis.cycling import CyclingRun, CyclingSettings
+    from .analysis.cycling_results import summarize
+    from .analysis.incremental import InelasticProblem
+    from .analysis.profile import JEDEC, make_profile
+    from .errors import ConvergenceError
+
+    analysis = case.spec.analysis
+    cyc = analysis.cycling
+    lo, hi = cyc.extremes()
+    sft = analysis.stress_free_temperature_C
+    start = sft if cyc.cooldown else None
+    T_ref = sft if cyc.cooldown else lo
+    check_temperature_range(case, section.assignment, [lo, hi] + ([sft] if cyc.cooldown else []), "analysis.cycling")
+    profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, start)
+    problem = InelasticProblem(section.model, section.assignment, analysis.kinematics, T_ref,
+                               symmetry_line=section.symmetry_line, solver=analysis.solver, tol=cyc.tolerance)
+    settings = CyclingSettings(profile, cyc.increments_per_ramp, cyc.increments_per_dwell, cyc.max_cutbacks,
+                               case.spec.fatigue.interface_layer_mm)
+    key = hashlib.sha256(json.dumps([case.raw, section.model.fingerprint(), __version__], sort_keys=True,
+                                    default=str).encode()).hexdigest()[:16]
+    run = CyclingRun(problem, settings, section.warpage_surface,
+                     centre_x(section.model, analysis.kinematics, section.symmetry_line),
+                     checkpoint=out / "checkpoint.npz", key=key)
+    info = {
+        "profile": {
+            "jedec": cyc.jedec,
+            "jedec_confidence": JEDEC[cyc.jedec][2] if cyc.jedec else None,
+            "t_min_C": lo, "t_max_C": hi, "ramp_min": cyc.ramp_min, "dwell_min": cyc.dwell_min,
+            "cycles": cyc.cycles, "start_C": profile.start_C, "reference_temperature_C": T_ref,
+            "period_s": profile.period_s, "end_s": profile.end_s,
+        },
+        "section": section.role,
+        "dofs": problem.n_dofs,
+        "inelastic_materials": {g.material.name: g.model.kind for g in problem.groups},
+    }
+    try:
+        state, rec = run.run(progress=progress, resume=resume)
+    except ConvergenceError as exc:
+        info.update(status="failed", message=str(exc))
+        if getattr(run, "record", None) is not None and len(run.record.cycle_W) > 1:
+            info.update(summarize(run, run.record, section.assignment, case.spec.fatigue.models,
+                                  profile.mean_temperature_C(), cyc.dwell_min))
+        raise _CyclingFailed(info, exc) from None
+    info.update(status="complete")
+    info["solver"] = {
+        "name": problem.solver.name,
+        "increments": rec.increments,
+        "newton_iterations": problem.iterations,
+        "factorizations": problem.solver.factorizations,
+        "cutbacks": rec.cutbacks,
+        "wall_time_s": round(run.wall_s, 2),
+    }
+    info.update(summarize(run, rec, section.assignment, case.spec.fatigue.models, profile.mean_temperature_C(),
+                          cyc.dwell_min))
+    _write_cycling_files(case, section, run, state, rec, info, out)
+    return info
+
+
+class _CyclingFailed(Exception):
+    def __init__(self, info: dict, error: Exception):
+        super().__init__(str(error))
+        self.info = info
+        self.error = error
+
+
+def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> None:
+    from .post.cycling_plots import plot_dW_per_joint, plot_hysteresis, plot_warpage_loop
+    from .post.files import atomic_write_text
+
+    lines = ["t_s,T_C,cycle,assembly_warpage_um"]
+    lines += [f"{t:.6g},{T:.6g},{c},{w:.6g}" for t, T, c, w in zip(rec.t, rec.T, rec.cycle, rec.warpage_um)]
+    atomic_write_text(out / "warpage_vs_time.csv", "\n".join(lines) + "\n")
+    info["warpage_vs_time_csv"] = "warpage_vs_time.csv"
+    crit = info.get("critical_joint")
+    band_index = None
+    if crit:
+        band_index = next(i for i, b in enumerate(run.bands) if b.joint == crit["name"] and b.side == crit["interface"])
+        lines = ["t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain"]
+        lines += [f"{t:.6g},{T:.6g},{c},{tau[band_index]:.6g},{g[band_index]:.6g}"
+                  for t, T, c, tau, g in zip(rec.t, rec.T, rec.cycle, rec.band_tau, rec.band_gamma)]
+        atomic_write_text(out / "hysteresis.csv", "\n".join(lines) + "\n")
+        info["hysteresis_csv"] = "hysteresis.csv"
+    # final state fields: accumulated inelastic strain and work density
+    model = section.model
+    problem = run.problem
+    p_el = np.zeros(model.n_elements)
+    W_el = np.zeros(model.n_elements)
+    vm_el = np.zeros(model.n_elements)
+    for g, st, sig in zip(problem.groups, state.groups, state.stress):
+        p_el[g.elements] = st["p"].reshape(g.elements.size, -1).mean(axis=1)
+        W_el[g.elements] = st["W"].reshape(g.elements.size, -1).mean(axis=1)
+    from .analysis.thermoelastic import von_mises
+
+    for g, sig in zip(problem.groups, state.stress):
+        vm_el[g.elements] = von_mises(sig).reshape(g.elements.size, -1).mean(axis=1)
+    u, _ = problem.full_displacement(state.u)
+    if case.spec.output.vtu:
+        write_vtu(out / "fields_cycling" / "end.vtu", model, u,
+                  {"inelastic_strain_equivalent": p_el, "inelastic_work_density_MPa": W_el,
+                   "von_mises_inelastic_regions_MPa": vm_el})
+        write_pvd(out / "fields_cycling.pvd", [(0.0, "fields_cycling/end.vtu")],
+                  "state at the end of the last cycle")
+    if not case.spec.output.plots:
+        return
+    plots = out / "plots"
+    if crit:
+        plot_hysteresis(rec, band_index, f"{crit['name']} {crit['interface']}-side interface layer "
+                        f"(DNP {crit['dnp_mm']:.2f} mm)", plots / "hysteresis_critical_joint.png")
+        plot_dW_per_joint(info["joints"], plots / "dW_per_joint.png",
+                          f"{case.name}: inelastic work density per cycle, last cycle")
+        j = next(j for j in model.info.get("joints", []) if j["name"] == crit["name"])
+        half = 0.6 * max(j["pad_package_mm"], j["pad_board_mm"], j["standoff_mm"]) + 0.1
+        ymid = -0.5 * j["standoff_mm"]
+        plot_element_field(model, u, p_el, plots / "inelastic_strain_critical_joint.png",
+                           title=f"{case.name}: accumulated equivalent inelastic strain after "
+                           f"{case.spec.analysis.cycling.cycles} cycles, critical joint {crit['name']}",
+                           label="equivalent inelastic strain (-), element mean", magnification=1.0,
+                           zoom=(j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half), cmap="magma")
+    plot_warpage_loop(rec, plots / "warpage_vs_temperature.png",
+                      f"{case.name}: warpage over the thermal cycles ({section.role})")

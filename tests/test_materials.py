@@ -30,6 +30,10 @@ def test_every_number_has_a_source(path):
     data = tomllib.loads(path.read_text())
     spec = MaterialSpec.model_validate(data)
     numbers = spec.numeric_keys() + [k for k in ("Tg_C", "solidus_C", "valid_T_C") if getattr(spec, k) is not None]
+    numbers += [k for k in ("anand", "plasticity") if getattr(spec, k) is not None]
+    if spec.fatigue is not None:
+        numbers += [f"fatigue.{m}" for m in ("darveaux", "syed", "engelmaier", "weibull")
+                    if m in data.get("fatigue", {})]
     missing = [k for k in numbers if not spec.source.get(k, "").strip()]
     assert not missing, f"{path.name}: no source for {missing}"
     for key, text in spec.source.items():

@@ -55,10 +55,11 @@ class Assembler:
         rows = np.broadcast_to(self.dofmap[:, :, None], (E, n, n)).ravel()
         cols = np.broadcast_to(self.dofmap[:, None, :], (E, n, n)).ravel()
         keep = (rows >= 0) & (cols >= 0)
-        self._keep_matrix = np.flatnonzero(keep)
         keys = rows[keep] * self.n_dofs + cols[keep]
         unique, where = np.unique(keys, return_inverse=True)
-        self._where = where  # position of each kept element entry in the CSR data
+        # position of every element entry in the CSR data, -1 where eliminated
+        self._where = np.full((E, n * n), -1, dtype=np.int64)
+        self._where.ravel()[keep] = where
         self.nnz = unique.size
         self.indices = (unique % self.n_dofs).astype(np.int32)
         counts = np.bincount(unique // self.n_dofs, minlength=self.n_dofs)
@@ -67,16 +68,31 @@ class Assembler:
         self._keep_vector = np.flatnonzero(flat >= 0)
         self._vector_dofs = flat[self._keep_vector]
 
-    def matrix(self, Ke: np.ndarray) -> sp.csr_matrix:
-        """Global CSR matrix from element matrices (E, n, n)."""
-        data = np.bincount(self._where, weights=Ke.ravel()[self._keep_matrix], minlength=self.nnz)
+    def data(self, Ke: np.ndarray, elements: np.ndarray | None = None) -> np.ndarray:
+        """CSR data array from element matrices of all elements, or of ``elements`` only."""
+        where = self._where if elements is None else self._where[elements]
+        where = where.ravel()
+        keep = where >= 0
+        # astype: bincount of an empty selection returns integers
+        return np.bincount(where[keep], weights=Ke.reshape(-1)[keep], minlength=self.nnz).astype(float, copy=False)
+
+    def csr(self, data: np.ndarray) -> sp.csr_matrix:
+        """A CSR matrix on the fixed pattern with the given data."""
         K = sp.csr_matrix((data, self.indices, self.indptr), shape=(self.n_dofs, self.n_dofs))
         K.has_sorted_indices = True
         return K
 
-    def vector(self, fe: np.ndarray) -> np.ndarray:
-        """Global vector from element vectors (E, n)."""
-        return np.bincount(self._vector_dofs, weights=fe.ravel()[self._keep_vector], minlength=self.n_dofs)
+    def matrix(self, Ke: np.ndarray, elements: np.ndarray | None = None) -> sp.csr_matrix:
+        """Global CSR matrix from element matrices (E, n, n) (or of a subset of elements)."""
+        return self.csr(self.data(Ke, elements))
+
+    def vector(self, fe: np.ndarray, elements: np.ndarray | None = None) -> np.ndarray:
+        """Global vector from element vectors (E, n) (or of a subset of elements)."""
+        if elements is None:
+            return np.bincount(self._vector_dofs, weights=fe.ravel()[self._keep_vector], minlength=self.n_dofs)
+        dofs = self.dofmap[elements].ravel()
+        keep = dofs >= 0
+        return np.bincount(dofs[keep], weights=fe.reshape(-1)[keep], minlength=self.n_dofs).astype(float, copy=False)
 
     def gather(self, u: np.ndarray) -> np.ndarray:
         """Element vectors (E, n) from a global free-dof vector (zeros where eliminated)."""

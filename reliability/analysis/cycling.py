@@ -1,0 +1,238 @@
+"""Thermal cycling of a section with viscoplastic solder: the incremental run.
+
+Walks the profile increment by increment with :class:`InelasticProblem`,
+cutting the step back (halving, up to ``max_cutbacks`` times) when an
+increment does not converge, and records what the reliability outputs need:
+
+* per joint and pad interface, the volume-averaged inelastic work density
+  and equivalent inelastic strain at the end of every cycle (their
+  differences are the per-cycle dW and dp), and the largest dp of any point
+  of the joint;
+* the band-averaged shear stress and inelastic shear strain at every
+  increment (hysteresis loops);
+* the warpage of the package's bottom surface at every increment.
+
+The converged state is checkpointed (atomically) at the end of every
+profile segment; a failure writes the last converged state too and raises
+:class:`ConvergenceError` naming the time, temperature and residual.  A run
+restarted with ``resume`` continues from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ConvergenceError
+from ..post.files import atomic_write_bytes
+from .incremental import IncrementFailed, InelasticProblem, State
+from .joints import joint_bands
+from .profile import Profile, segment_times
+from .warpage import surface_profile
+
+
+@dataclass
+class CyclingSettings:
+    profile: Profile
+    increments_per_ramp: int = 12
+    increments_per_dwell: int = 8
+    max_cutbacks: int = 8
+    interface_layer_mm: float = 0.025
+
+
+@dataclass
+class CyclingRecord:
+    """Everything recorded during a run (arrays over increments / cycles)."""
+
+    t: list
+    T: list
+    cycle: list
+    warpage_um: list
+    band_tau: list  # per increment: band-averaged tau_xy (MPa) per band
+    band_gamma: list  # per increment: band-averaged inelastic gamma_xy per band
+    cycle_W: list  # per completed cycle (0 = cool-down end): band-averaged W per band
+    cycle_p: list  # per completed cycle: band-averaged p per band
+    cycle_pmax: list  # per completed cycle: max over each joint of p gained in the cycle
+    increments: int = 0
+    cutbacks: int = 0
+
+    @staticmethod
+    def empty() -> "CyclingRecord":
+        return CyclingRecord([], [], [], [], [], [], [], [], [], 0, 0)
+
+    def to_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+    @staticmethod
+    def from_json(text: str) -> "CyclingRecord":
+        return CyclingRecord(**json.loads(text))
+
+
+class CyclingRun:
+    """One section through one profile."""
+
+    def __init__(self, problem: InelasticProblem, settings: CyclingSettings, warpage_surface: str | None,
+                 centre_x: float | None, checkpoint: Path | None = None, key: str = ""):
+        self.problem = problem
+        self.settings = settings
+        self.warpage_surface = warpage_surface
+        self.centre_x = centre_x
+        self.checkpoint = checkpoint
+        self.key = key
+        model = problem.model
+        self.bands = joint_bands(model, problem.groups, problem.geo.xq, problem.kin.w,
+                                 settings.interface_layer_mm)
+        self.joint_points: dict[str, tuple[int, np.ndarray]] = {}
+        Q = problem.Q
+        for joint in model.info.get("joints", []):
+            if joint["name"] not in model.region_names:
+                continue
+            r = model.region_index(joint["name"])
+            for gi, g in enumerate(problem.groups):
+                local = np.flatnonzero(model.element_region[g.elements] == r)
+                if local.size:
+                    self.joint_points[joint["name"]] = (gi, (local[:, None] * Q + np.arange(Q)).ravel())
+        self.wall_s = 0.0
+
+    # --- recording -------------------------------------------------------------------------
+    def _band_shear(self, state: State):
+        tau, gam = [], []
+        for b in self.bands:
+            tau.append(b.average(state.stress[b.group][:, 3]))
+            gam.append(b.average(state.groups[b.group]["eps_p"][:, 3]))
+        return tau, gam
+
+    def _warpage(self, state: State) -> float:
+        if not self.warpage_surface:
+            return float("nan")
+        u, _ = self.problem.full_displacement(state.u)
+        return surface_profile(self.problem.model, u, self.warpage_surface, self.centre_x).warpage_um
+
+    def _record(self, rec: CyclingRecord, state: State, cycle: int) -> None:
+        rec.t.append(state.t)
+        rec.T.append(state.T)
+        rec.cycle.append(cycle)
+        rec.warpage_um.append(self._warpage(state))
+        tau, gam = self._band_shear(state)
+        rec.band_tau.append(tau)
+        rec.band_gamma.append(gam)
+
+    def _cycle_end(self, rec: CyclingRecord, state: State, p_start: list[np.ndarray]) -> list[np.ndarray]:
+        rec.cycle_W.append([b.average(state.groups[b.group]["W"]) for b in self.bands])
+        rec.cycle_p.append([b.average(state.groups[b.group]["p"]) for b in self.bands])
+        pmax = {}
+        for name, (gi, pts) in self.joint_points.items():
+            pmax[name] = float(np.max(state.groups[gi]["p"][pts] - p_start[gi][pts]))
+        rec.cycle_pmax.append(pmax)
+        return [g["p"].copy() for g in state.groups]
+
+    # --- checkpoint --------------------------------------------------------------------------
+    def _save(self, state: State, rec: CyclingRecord, next_segment: int, p_start) -> None:
+        if self.checkpoint is None:
+            return
+        arrays = {"u": state.u, "t": np.array(state.t), "T": np.array(state.T),
+                  "next_segment": np.array(next_segment)}
+        for i, (st, sig) in enumerate(zip(state.groups, state.stress)):
+            arrays[f"g{i}_stress"] = sig
+            arrays[f"g{i}_pstart"] = p_start[i]
+            for k, v in st.items():
+                arrays[f"g{i}_{k}"] = v
+        arrays["record"] = np.array(rec.to_json())
+        arrays["key"] = np.array(self.key)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        atomic_write_bytes(self.checkpoint, buf.getvalue())
+
+    def _load(self):
+        data = np.load(self.checkpoint, allow_pickle=False)
+        if str(data["key"]) != self.key:
+            return None
+        groups, stress, p_start = [], [], []
+        for i, g in enumerate(self.problem.groups):
+            keys = g.model.initial_state(1).keys()
+            groups.append({k: data[f"g{i}_{k}"] for k in keys})
+            stress.append(data[f"g{i}_stress"])
+            p_start.append(data[f"g{i}_pstart"])
+        state = State(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]))
+        return state, CyclingRecord.from_json(str(data["record"])), int(data["next_segment"]), p_start
+
+    # --- the run -------------------------------------------------------------------------------
+    def run(self, progress: bool = True, resume: bool = False) -> tuple[State, CyclingRecord]:
+        t0 = time.perf_counter()
+        prof = self.settings.profile
+        state, rec, first, p_start = None, None, 0, None
+        if resume and self.checkpoint is not None and self.checkpoint.is_file():
+            loaded = self._load()
+            if loaded is not None:
+                state, rec, first, p_start = loaded
+        if state is None:
+            state = self.problem.initial_state()
+            state.T = prof.segments[0].T0
+            rec = CyclingRecord.empty()
+            self._record(rec, state, 0)
+            p_start = [g["p"].copy() for g in state.groups]
+            if prof.segments[0].kind != "cooldown":
+                p_start = self._cycle_end(rec, state, p_start)  # "cycle 0": the stress-free start
+        self.record = rec
+        self.state = state
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=round(prof.end_s), initial=round(state.t), unit="s", leave=False, disable=None,
+                       desc="thermal cycling", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
+        du_prev, dT_prev = np.zeros_like(state.u), 0.0
+        ramp_dT = prof.t_max_C - prof.t_min_C
+        try:
+            for si in range(first, len(prof.segments)):
+                seg = prof.segments[si]
+                for t_target in segment_times(seg, self.settings.increments_per_ramp,
+                                              self.settings.increments_per_dwell, ramp_dT):
+                    while state.t < t_target - 1e-9:
+                        state, du_prev, dT_prev = self._advance(state, t_target, seg, du_prev, dT_prev, rec)
+                        self.state = state
+                        self._record(rec, state, seg.cycle)
+                        rec.increments += 1
+                        if bar is not None:
+                            bar.set_postfix_str(f"cycle {seg.cycle}/{prof.cycles} {seg.kind} T={state.T:.0f} C")
+                            bar.update(round(state.t) - bar.n)
+                if seg.kind in ("dwell_cold", "cooldown") or si == len(prof.segments) - 1:
+                    if si + 1 == len(prof.segments) or prof.segments[si + 1].cycle != seg.cycle:
+                        p_start = self._cycle_end(rec, state, p_start)
+                self._save(state, rec, si + 1, p_start)
+        finally:
+            if bar is not None:
+                bar.close()
+            self.wall_s += time.perf_counter() - t0
+        return state, rec
+
+    def _advance(self, state, t_target, seg, du_prev, dT_prev, rec):
+        """One converged increment towards ``t_target``, cutting back on failure."""
+        dt = t_target - state.t
+        last_error, t_new, T_new = None, state.t, state.T
+        for cut in range(self.settings.max_cutbacks + 1):
+            t_new = state.t + dt
+            T_new = seg.temperature(t_new)
+            dT = T_new - state.T
+            guess = state.u
+            if dT_prev != 0.0 and dT * dT_prev > 0:
+                guess = state.u + (dT / dT_prev) * du_prev
+            try:
+                new = self.problem.increment(state, t_new, T_new, guess)
+                return new, new.u - state.u, dT
+            except IncrementFailed as exc:
+                last_error = exc
+                rec.cutbacks += 1
+                dt *= 0.5
+        self._save(state, rec, self.settings.profile.segments.index(seg), [g["p"] for g in state.groups])
+        where = f"checkpoint {self.checkpoint}" if self.checkpoint else "no checkpoint (none requested)"
+        raise ConvergenceError(
+            f"increment did not converge at t = {t_new:.1f} s, T = {T_new:.1f} C "
+            f"(cycle {seg.cycle}, {seg.kind}) after {self.settings.max_cutbacks} cut-backs: {last_error} "
+            f"(relative residual {last_error.residual:.2e}); last converged state at t = {state.t:.1f} s kept in {where}"
+        )

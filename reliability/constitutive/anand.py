@@ -1,0 +1,194 @@
+"""Anand unified viscoplasticity for solders, implicit and vectorised.
+
+Scalar (von Mises) form, physics.md 2.1 (Anand 1985; Brown, Kim & Anand 1989):
+
+    flow        dp/dt = A exp(-Q/(R T)) [sinh(xi q / s)]^(1/m)
+    evolution   ds/dt = h0 |1 - s/s*|^a sign(1 - s/s*) dp/dt
+    saturation  s*    = s_hat [ (dp/dt / A) exp(Q/(R T)) ]^n
+
+with q the von Mises stress (MPa), p the equivalent inelastic strain, s the
+deformation resistance (MPa), T in K, A in 1/s, Q/R in K; xi, m, n, a
+dimensionless, h0 and s_hat in MPa.
+
+Backward Euler over an increment dt at the end-of-increment temperature:
+the unknown is the equivalent inelastic strain increment dp of each point.
+With the rate frozen at dp/dt, s* is fixed and the evolution equation is
+integrated *exactly* over the increment (physics.md numerical note: with
+h0 = 180 000 MPa an explicit update overshoots): for y = 1 - s/s*,
+
+    |y_{n+1}|^(1-a) = |y_n|^(1-a) + (a - 1) (h0 / s*) dp,   sign(y) kept.
+
+The flow rule is inverted into a flow stress,
+q = (s_{n+1} / xi) asinh[(dp/dt / A exp(Q/RT))^m], and the scalar equation
+q_trial - 3 G dp = q(dp) is solved per point by a safeguarded Newton
+iteration in ln(dp), bracketed in (0, q_trial / 3G].  Derivatives of q(dp)
+(for the Newton steps and the consistent tangent) are taken by complex-step
+differentiation of the same code, exact to round-off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ConvergenceError
+from . import j2
+
+KELVIN = 273.15
+
+
+@dataclass(frozen=True)
+class AnandParameters:
+    s0_MPa: float
+    Q_over_R_K: float
+    A_per_s: float
+    xi: float
+    m: float
+    h0_MPa: float
+    s_hat_MPa: float
+    n: float
+    a: float
+
+
+def saturation_stress(p: AnandParameters, rate: float, T_C: float) -> float:
+    """Closed-form steady-state stress (MPa) at constant inelastic strain rate (physics.md 2.1, anchor 1)."""
+    Z = rate / p.A_per_s * np.exp(p.Q_over_R_K / (T_C + KELVIN))
+    return p.s_hat_MPa / p.xi * Z**p.n * np.arcsinh(Z**p.m)
+
+
+def transient_stress(p: AnandParameters, rate: float, T_C: float, ep: float) -> float:
+    """Closed-form stress at plastic strain ``ep`` under a constant plastic strain rate (anchor 2)."""
+    Z = rate / p.A_per_s * np.exp(p.Q_over_R_K / (T_C + KELVIN))
+    s_star = p.s_hat_MPa * Z**p.n
+    y = ((s_star - p.s0_MPa) ** (1 - p.a) + (p.a - 1) * p.h0_MPa * s_star ** (-p.a) * ep) ** (1 / (1 - p.a))
+    return (s_star - y) / p.xi * np.arcsinh(Z**p.m)
+
+
+def flow_stress(dp, dt: float, T_K: float, s_n, p: AnandParameters):
+    """Flow stress q(dp) and the end-of-increment resistance s(dp); complex-safe."""
+    Z = (dp / dt) * (np.exp(p.Q_over_R_K / T_K) / p.A_per_s)
+    s_star = p.s_hat_MPa * Z**p.n
+    y_n = 1.0 - s_n / s_star
+    sgn = np.where(np.real(y_n) >= 0.0, 1.0, -1.0)
+    mag = y_n * sgn
+    mag = np.where(np.real(mag) < 1e-14, 1e-14, mag)
+    w = mag ** (1.0 - p.a) + (p.a - 1.0) * p.h0_MPa / s_star * dp
+    s = s_star * (1.0 - sgn * w ** (1.0 / (1.0 - p.a)))
+    return s / p.xi * np.arcsinh(Z**p.m), s
+
+
+def _g_and_slope(dp, q_trial, G, dt, T_K, s_n, p):
+    """g = q_trial - 3G dp - q(dp) and dg/d(dp) by complex step."""
+    h = 1e-20 * dp
+    qc, _ = flow_stress(dp + 1j * h, dt, T_K, s_n, p)
+    q = np.real(qc)
+    dq = np.imag(qc) / h
+    return q_trial - 3.0 * G * dp - q, -3.0 * G - dq, dq
+
+
+def solve_increment(q_trial, G, dt: float, T_K: float, s_n, p: AnandParameters, tol: float = 1e-10,
+                    guess=None):
+    """Equivalent inelastic strain increment dp (n,) and the flow-stress slope dq/d(dp).
+
+    ``guess``: a starting dp per point (e.g. the previous rate times dt).
+    Points with q_trial below ~1e-12 MPa do not flow.
+    """
+    q_trial = np.asarray(q_trial, dtype=float)
+    dp = np.zeros_like(q_trial)
+    slope = np.zeros_like(q_trial)
+    active = q_trial > 1e-12
+    if not np.any(active):
+        return dp, slope
+    qt, Ga, sn = q_trial[active], np.broadcast_to(G, q_trial.shape)[active], np.broadcast_to(s_n, q_trial.shape)[active]
+    hi = np.log(qt / (3.0 * Ga))
+    lo = hi - 80.0
+    floor = lo.copy()
+    # start from the guess if it is inside the bracket, else a point below the elastic limit
+    x = hi - 3.0
+    if guess is not None:
+        g0 = np.broadcast_to(guess, q_trial.shape)[active]
+        with np.errstate(divide="ignore"):
+            lg = np.log(np.maximum(g0, 1e-300))
+        x = np.where((lg > lo) & (lg < hi), lg, x)
+    converged = np.zeros(qt.shape, dtype=bool)
+    for _ in range(100):
+        d = np.exp(x)
+        g, dg, _ = _g_and_slope(d, qt, Ga, dt, T_K, sn, p)
+        converged = np.abs(g) <= tol * qt + 1e-12
+        if np.all(converged):
+            break
+        lo = np.where(g > 0, x, lo)
+        hi = np.where(g < 0, x, hi)
+        step = np.where(dg != 0, g / (dg * d), 0.0)
+        x_new = x - step
+        bad = ~np.isfinite(x_new) | (x_new <= lo) | (x_new >= hi)
+        x = np.where(converged, x, np.where(bad, 0.5 * (lo + hi), x_new))
+        if np.all(converged | (hi - lo < 1e-13)):
+            converged |= hi - lo < 1e-13
+            break
+    if not np.all(converged):
+        worst = float(np.max(np.abs(g) / qt))
+        raise ConvergenceError(f"Anand update did not converge at {T_K - KELVIN:.4g} C (relative residual {worst:.2e})")
+    d = np.exp(x)
+    # below the bracket's floor the flow is negligible: no flow
+    d = np.where(x <= floor + 0.1, 0.0, d)
+    _, _, dq = _g_and_slope(np.maximum(d, 1e-300), qt, Ga, dt, T_K, sn, p)
+    dp[active] = d
+    slope[active] = np.where(d > 0, dq, 0.0)
+    return dp, slope
+
+
+class AnandModel:
+    """Anand viscoplasticity with temperature-dependent isotropic elasticity.
+
+    ``update`` maps (total strain, temperature, time increment, state) to
+    (stress, consistent tangent, new state).  State arrays, over n points:
+    ``eps_p`` (n, 4) engineering inelastic strain, ``s`` (n,) deformation
+    resistance (MPa), ``p`` (n,) accumulated equivalent inelastic strain,
+    ``W`` (n,) inelastic work density (MPa = mJ/mm^3).
+    """
+
+    kind = "anand"
+
+    def __init__(self, name: str, params: AnandParameters, elastic):
+        self.name = name
+        self.params = params
+        self.elastic = elastic  # ElasticLaw (isotropic)
+
+    def initial_state(self, n: int) -> dict:
+        return {"eps_p": np.zeros((n, 4)), "s": np.full(n, self.params.s0_MPa), "p": np.zeros(n), "W": np.zeros(n),
+                "rate": np.zeros(n)}
+
+    def moduli(self, T_C: float) -> tuple[float, float]:
+        D = self.elastic.stiffness(T_C)
+        G = D[3, 3]
+        K = D[0, 0] - 4.0 * G / 3.0
+        return float(G), float(K)
+
+    def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None):
+        G, K = self.moduli(T_C)
+        n = eps.shape[0]
+        D = j2.isotropic_D(np.full(n, G), np.full(n, K))
+        sig_tr = np.einsum("nij,nj->ni", D, eps - eps_th - state["eps_p"])
+        s_tr = j2.deviator(sig_tr)
+        q_tr = j2.equivalent(s_tr)
+        guess = state["rate"] * dt if "rate" in state else None
+        dp, slope = solve_increment(q_tr, G, dt, T_C + KELVIN, state["s"], self.params, guess=guess)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            N = np.where(q_tr[:, None] > 0, 1.5 * s_tr / q_tr[:, None], 0.0)
+        sig = sig_tr - (2.0 * G * dp)[:, None] * N
+        kappa = np.where(dp > 0, 1.0 / (3.0 * G + slope), 0.0)
+        C = j2.consistent_tangent(D, np.full(n, G), N, dp, q_tr, kappa)
+        d_eps_p = j2.engineering(N * dp[:, None])
+        _, s_new = flow_stress(np.maximum(dp, 1e-300), dt, T_C + KELVIN, state["s"], self.params)
+        s_new = np.where(dp > 0, np.real(s_new), state["s"])
+        sig_n = stress_n if stress_n is not None else sig
+        new = {
+            "eps_p": state["eps_p"] + d_eps_p,
+            "s": s_new,
+            "p": state["p"] + dp,
+            "W": state["W"] + 0.5 * np.einsum("ni,ni->n", sig_n + sig, d_eps_p),
+            "rate": dp / dt,
+        }
+        return sig, C, new

@@ -1,0 +1,74 @@
+"""Shared machinery of von Mises (J2) return mapping in the 4-component notation.
+
+Strain vectors are engineering Voigt (xx, yy, zz, gamma_xy); stress vectors
+(xx, yy, zz, tau_xy).  Elasticity is isotropic, with shear modulus G and bulk
+modulus K at the current temperature.  A return mapping with an equivalent
+inelastic strain increment ``dp`` along the flow direction
+N = 3/2 dev(sigma_trial) / q_trial gives
+
+    sigma = sigma_trial - 2 G dp N,        q = q_trial - 3 G dp,
+
+and, with kappa = d(dp)/d(q_trial), the consistent (algorithmic) tangent
+
+    C = D - 4 G^2 kappa N (x) N - (6 G^2 dp / q_trial) (I_dev - 2/3 N (x) N).
+
+All functions are vectorised over the leading axis (points).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HYDRO = np.array([1.0, 1.0, 1.0, 0.0])
+# deviatoric projector acting on engineering strain, giving tensor components
+I_DEV = np.array(
+    [
+        [2 / 3, -1 / 3, -1 / 3, 0.0],
+        [-1 / 3, 2 / 3, -1 / 3, 0.0],
+        [-1 / 3, -1 / 3, 2 / 3, 0.0],
+        [0.0, 0.0, 0.0, 0.5],
+    ]
+)
+
+
+def isotropic_D(G, K) -> np.ndarray:
+    """Isotropic stiffness (n, 4, 4) from shear and bulk moduli (MPa), arrays of shape (n,)."""
+    G = np.asarray(G, dtype=float)
+    K = np.asarray(K, dtype=float)
+    D = np.zeros(G.shape + (4, 4))
+    D[..., :3, :3] = (K - 2.0 * G / 3.0)[..., None, None]
+    for i in range(3):
+        D[..., i, i] += 2.0 * G
+    D[..., 3, 3] = G
+    return D
+
+
+def deviator(sig: np.ndarray) -> np.ndarray:
+    """Deviatoric stress (tensor components; the shear entry is tau_xy)."""
+    p = sig[..., :3].mean(axis=-1, keepdims=True)
+    return sig - p * HYDRO
+
+
+def equivalent(s: np.ndarray) -> np.ndarray:
+    """von Mises equivalent of a deviator s: sqrt(3/2 s:s)."""
+    return np.sqrt(1.5 * (s[..., 0] ** 2 + s[..., 1] ** 2 + s[..., 2] ** 2 + 2.0 * s[..., 3] ** 2))
+
+
+def engineering(tensor: np.ndarray) -> np.ndarray:
+    """Tensor-component 4-vector -> engineering strain (shear doubled)."""
+    out = tensor.copy()
+    out[..., 3] *= 2.0
+    return out
+
+
+def consistent_tangent(D: np.ndarray, G: np.ndarray, N: np.ndarray, dp: np.ndarray, q_trial: np.ndarray,
+                       kappa: np.ndarray) -> np.ndarray:
+    """Algorithmic tangent of the radial return, (n, 4, 4); see the module docstring."""
+    NN = N[:, :, None] * N[:, None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(q_trial > 0, dp / q_trial, 0.0)
+    return (
+        D
+        - (4.0 * G**2 * kappa)[:, None, None] * NN
+        - (6.0 * G**2 * ratio)[:, None, None] * (I_DEV - (2.0 / 3.0) * NN)
+    )

@@ -1,0 +1,16 @@
+"""Pick the constitutive model of a material for an inelastic analysis."""
+
+from __future__ import annotations
+
+from .anand import AnandModel, AnandParameters
+from .bilinear import BilinearModel, BilinearParameters
+
+
+def inelastic_model(material):
+    """An :class:`AnandModel` or :class:`BilinearModel` for ``material``, or ``None`` if elastic."""
+    spec = material.spec
+    if spec.anand is not None:
+        return AnandModel(material.name, AnandParameters(**spec.anand.model_dump()), material.elastic)
+    if spec.plasticity is not None:
+        return BilinearModel(material.name, BilinearParameters(**spec.plasticity.model_dump()), material.elastic)
+    return None

@@ -155,6 +155,14 @@ def _cmd_materials(args) -> int:
     return 0
 
 
+def _cmd_export_ccx(args) -> int:
+    from .export.calculix import export_case
+
+    for path in export_case(args.case, args.out):
+        print(f"{path}   (run: ccx {path.with_suffix('')})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reliability", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -193,6 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case", help="case file (TOML) with geometry.family")
     p.add_argument("--out", help="folder for the mesh files (default: meshes)")
     p.set_defaults(func=_cmd_mesh)
+
+    p = sub.add_parser("export-ccx", help="write a CalculiX/Abaqus input deck of a case",
+                       description="Write <out>/<case>_<section>.inp: the same mesh (CPE6, CPS6 or CAX6), "
+                       "linear thermo-elastic materials with their temperature tables, the same supports, and "
+                       "one static step per temperature of analysis.temperatures_C. Run it with `ccx <name>`; "
+                       "displacements are printed to <name>.dat.")
+    p.add_argument("case", help="case file (TOML)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=_cmd_export_ccx)
 
     p = sub.add_parser("materials", help="list the material library, or show one material",
                        description="Without NAME: list every material with its model and temperature range. "

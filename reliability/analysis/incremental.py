@@ -30,7 +30,7 @@ from ..fem.assembly import Assembler, element_force, element_stiffness, element_
 from ..fem.constraints import supports
 from ..fem.geometry import element_geometry
 from ..fem.kinematics import make_kinematics
-from ..fem.solvers import make_solver
+from ..fem.solvers import make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
 from .thermoelastic import element_materials
@@ -83,7 +83,9 @@ class InelasticProblem:
         self.dofmap = self.layout.element_dofmap(model.elements)
         self.assembler = Assembler(self.dofmap, self.layout.n_free)
         self.materials, self.mat_index = element_materials(model, assignment)
-        self.solver = make_solver(solver, threads=threads)
+        self.solver = make_solver(solver, threads=threads, n_dofs=self.layout.n_free)
+        if hasattr(self.solver, "set_near_nullspace"):
+            self.solver.set_near_nullspace(rigid_body_modes(model.nodes, self.layout.free, model.n_nodes))
         self.tol = tol
         self.max_iterations = max_iterations
         self.Q = self.geo.n_qp

@@ -20,7 +20,7 @@ from ..fem.assembly import Assembler, element_force, element_stiffness, element_
 from ..fem.constraints import supports
 from ..fem.geometry import element_geometry
 from ..fem.kinematics import condense_plane_stress, make_kinematics, plane_stress_eps_zz
-from ..fem.solvers import make_solver
+from ..fem.solvers import make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
 
@@ -91,7 +91,9 @@ class ThermoElasticProblem:
         self.dofmap = self.layout.element_dofmap(model.elements)
         self.assembler = Assembler(self.dofmap, self.layout.n_free)
         self.materials, self.mat_index = element_materials(model, assignment)
-        self.solver = make_solver(solver)
+        self.solver = make_solver(solver, n_dofs=self.layout.n_free)
+        if hasattr(self.solver, "set_near_nullspace"):
+            self.solver.set_near_nullspace(rigid_body_modes(model.nodes, self.layout.free, model.n_nodes))
         self._stiffness_key = None
 
     @property

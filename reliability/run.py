@@ -62,6 +62,9 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     analysis = case.spec.analysis
     secs = sections(case, mesh_dir)
     by_role = {s.role: s for s in secs}
+    from .provenance import content_hash
+
+    chash = content_hash(case, secs)
     package = by_role["package"]
     primary = by_role.get("assembly", package)
 
@@ -135,6 +138,7 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         "case": case.name,
         "case_file": str(case.path),
         "version": __version__,
+        "content_hash": chash,
         "geometry": {"family": g.family, "options": g.options, "board": g.board, "half": g.half}
         if g.family else {"mesh": g.mesh},
         "analysis": {
@@ -156,6 +160,7 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     if primary.model.info.get("dimensions_mm"):
         summary["geometry"]["dimensions_mm"] = primary.model.info["dimensions_mm"]
 
+    _write_profiles_csv(out / "warpage_profiles.csv", results["package"])
     for s in secs:
         name = "fields.pvd" if s is primary else f"fields_{s.role}.pvd"
         _write_fields(out, name, s.model, [st for st, _ in results[s.role].values()], case.spec.output.vtu)
@@ -174,6 +179,19 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+def _write_profiles_csv(path: Path, states: dict) -> None:
+    """Warpage profiles of the free package: x_mm and one height column (um) per temperature."""
+    from .post.files import atomic_write_text
+
+    temps = list(states)
+    x = states[temps[0]][1].x
+    head = "x_mm," + ",".join(f"height_um_at_{T:g}C" for T in temps)
+    rows = [head]
+    for i in range(x.size):
+        rows.append(f"{x[i]:.9g}," + ",".join(f"{1e3 * states[T][1].w[i]:.9g}" for T in temps))
+    atomic_write_text(path, "\n".join(rows) + "\n")
 
 
 def _write_fields(out: Path, name: str, model: Model, states, enabled: bool) -> None:

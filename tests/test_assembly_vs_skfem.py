@@ -147,3 +147,24 @@ def test_our_solution_equals_skfem_route():
     prof = surface_profile(model, state.u, "bottom")
     k_sk = p1_p2_curvatures(nx=50, ny=2)["P2"]
     assert rel(prof.curvature_per_mm(), k_sk) < 1e-8
+
+
+@pytest.mark.parametrize("symmetry", [None, "symmetry"])
+def test_block_pattern_equals_generic_pattern(symmetry):
+    """The node-graph pattern (fast path) gives the same matrix as deduplicating dof pairs."""
+    from reliability.fem.constraints import supports
+
+    model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=9, ny=2, half=symmetry is not None)
+    geo = element_geometry(model)
+    kin = make_kinematics("plane_strain", geo)
+    layout = supports(model, "plane_strain", symmetry)
+    rng = np.random.default_rng(0)
+    D = rng.normal(size=(model.n_elements, 1, 4, 4))
+    D = D + D.transpose(0, 1, 3, 2)
+    Ke = element_stiffness(kin.B, D, kin.w)
+    fast = Assembler.for_layout(model.elements, layout)
+    slow = Assembler(layout.element_dofmap(model.elements), layout.n_free)
+    assert np.array_equal(fast.indptr, slow.indptr) and np.array_equal(fast.indices, slow.indices)
+    assert abs(fast.matrix(Ke) - slow.matrix(Ke)).max() < 1e-12 * np.abs(Ke).max()
+    sub = np.arange(0, model.n_elements, 3)
+    assert abs(fast.matrix(Ke[sub], sub) - slow.matrix(Ke[sub], sub)).max() < 1e-12 * np.abs(Ke).max()

@@ -36,3 +36,18 @@ def test_strip_areas_are_exact():
     m = layered_strip([("a", 0.1), ("b", 0.3)], 2.0, nx=7, ny=2)
     assert abs(m.region_area("a") - 0.2) < 1e-14
     assert abs(m.region_area("b") - 0.6) < 1e-14
+
+
+def test_geometry_equals_skfem_cellbasis_on_curved_mesh():
+    """Our vectorised isoparametric map against scikit-fem's CellBasis on MeshTri2."""
+    from skfem import CellBasis, ElementTriP2, MeshTri2
+
+    model = disk()
+    geo = element_geometry(model)
+    mesh = MeshTri2(model.nodes.T.copy(), model.elements.T.copy())
+    basis = CellBasis(mesh, ElementTriP2(), intorder=2)
+    grad = np.stack([basis.basis[a][0].grad for a in range(6)], axis=0).transpose(2, 3, 0, 1)
+    assert np.abs(geo.grad - grad).max() / np.abs(grad).max() < 1e-12
+    assert np.abs(geo.dx - basis.dx).max() / basis.dx.max() < 1e-12
+    xq = np.asarray(basis.global_coordinates()).transpose(1, 2, 0)
+    assert np.abs(geo.xq - xq).max() < 1e-14

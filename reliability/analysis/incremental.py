@@ -30,7 +30,7 @@ from ..fem.assembly import Assembler, element_force, element_stiffness, element_
 from ..fem.constraints import supports
 from ..fem.geometry import element_geometry
 from ..fem.kinematics import make_kinematics
-from ..fem.solvers import make_solver, rigid_body_modes
+from ..fem.solvers import choose, make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
 from .thermoelastic import element_materials
@@ -74,16 +74,21 @@ class InelasticProblem:
     def __init__(self, model: Model, assignment: dict[str, Material], kinematics: str, T_ref_C: float,
                  symmetry_line: str | None = None, solver: str = "auto", tol: float = 1e-5,
                  max_iterations: int = 15, reuse_factor: bool = False, krylov_max: int = 12,
-                 threads: int | None = 1):
+                 threads: int | None = None):
         self.model = model
         self.T_ref = float(T_ref_C)
         self.geo = element_geometry(model)
         self.kin = make_kinematics(kinematics, self.geo)
         self.layout = supports(model, kinematics, symmetry_line)
         self.dofmap = self.layout.element_dofmap(model.elements)
-        self.assembler = Assembler(self.dofmap, self.layout.n_free)
+        self.assembler = Assembler.for_layout(model.elements, self.layout)
         self.materials, self.mat_index = element_materials(model, assignment)
-        self.solver = make_solver(solver, threads=threads, n_dofs=self.layout.n_free)
+        backend = choose(solver, self.layout.n_free)
+        # CHOLMOD's OpenBLAS/OpenMP pools fight NumPy's for the two cores in the many
+        # small factorizations of an incremental run: one thread measured fastest
+        if threads is None and backend == "cholmod":
+            threads = 1
+        self.solver = make_solver(backend, threads=threads, n_dofs=self.layout.n_free)
         if hasattr(self.solver, "set_near_nullspace"):
             self.solver.set_near_nullspace(rigid_body_modes(model.nodes, self.layout.free, model.n_nodes))
         self.tol = tol

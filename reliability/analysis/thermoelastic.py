@@ -89,7 +89,7 @@ class ThermoElasticProblem:
         self.kin = make_kinematics(kinematics, self.geo)
         self.layout = supports(model, kinematics, symmetry_line)
         self.dofmap = self.layout.element_dofmap(model.elements)
-        self.assembler = Assembler(self.dofmap, self.layout.n_free)
+        self.assembler = Assembler.for_layout(model.elements, self.layout)
         self.materials, self.mat_index = element_materials(model, assignment)
         self.solver = make_solver(solver, n_dofs=self.layout.n_free)
         if hasattr(self.solver, "set_near_nullspace"):

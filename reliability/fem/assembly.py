@@ -46,35 +46,42 @@ class Assembler:
         Global (free) dof of each element unknown, ``-1`` where eliminated.
     n_dofs : int
         Number of free dofs.
+    where : (E, n*n) int, optional
+        Precomputed CSR position of every element entry (``nnz`` for
+        eliminated ones), with ``indptr``/``indices``; see :meth:`for_layout`.
     """
 
-    def __init__(self, dofmap: np.ndarray, n_dofs: int):
+    def __init__(self, dofmap: np.ndarray, n_dofs: int, pattern: tuple | None = None):
         self.dofmap = np.asarray(dofmap, dtype=np.int64)
         self.n_dofs = int(n_dofs)
-        E, n = self.dofmap.shape
-        rows = np.broadcast_to(self.dofmap[:, :, None], (E, n, n)).ravel()
-        cols = np.broadcast_to(self.dofmap[:, None, :], (E, n, n)).ravel()
-        keep = (rows >= 0) & (cols >= 0)
-        keys = rows[keep] * self.n_dofs + cols[keep]
-        unique, where = np.unique(keys, return_inverse=True)
-        # position of every element entry in the CSR data, -1 where eliminated
-        self._where = np.full((E, n * n), -1, dtype=np.int64)
-        self._where.ravel()[keep] = where
-        self.nnz = unique.size
-        self.indices = (unique % self.n_dofs).astype(np.int32)
-        counts = np.bincount(unique // self.n_dofs, minlength=self.n_dofs)
-        self.indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+        if pattern is None:
+            pattern = _generic_pattern(self.dofmap, self.n_dofs)
+        self.indptr, self.indices, self._where = pattern
+        self.nnz = int(self.indptr[-1])
         flat = self.dofmap.ravel()
         self._keep_vector = np.flatnonzero(flat >= 0)
         self._vector_dofs = flat[self._keep_vector]
 
+    @classmethod
+    def for_layout(cls, elements: np.ndarray, layout) -> "Assembler":
+        """Assembler for 6-node triangles with two nodal dofs (and any global extras).
+
+        Without extra unknowns the pattern is built on the node graph (36
+        node pairs per element instead of 144 dof pairs) and expanded to 2x2
+        blocks arithmetically: about ten times faster than deduplicating the
+        dof pairs, which matters at a million unknowns.
+        """
+        dofmap = layout.element_dofmap(elements)
+        if layout.n_extra:
+            return cls(dofmap, layout.n_free)
+        return cls(dofmap, layout.n_free, _block_pattern(elements, layout.n_nodes, layout.free_index()))
+
     def data(self, Ke: np.ndarray, elements: np.ndarray | None = None) -> np.ndarray:
         """CSR data array from element matrices of all elements, or of ``elements`` only."""
         where = self._where if elements is None else self._where[elements]
-        where = where.ravel()
-        keep = where >= 0
-        # astype: bincount of an empty selection returns integers
-        return np.bincount(where[keep], weights=Ke.reshape(-1)[keep], minlength=self.nnz).astype(float, copy=False)
+        # eliminated entries land in one extra slot that is cut off
+        out = np.bincount(where.ravel(), weights=Ke.reshape(-1), minlength=self.nnz + 1)
+        return out[: self.nnz]
 
     def csr(self, data: np.ndarray) -> sp.csr_matrix:
         """A CSR matrix on the fixed pattern with the given data."""
@@ -89,12 +96,92 @@ class Assembler:
     def vector(self, fe: np.ndarray, elements: np.ndarray | None = None) -> np.ndarray:
         """Global vector from element vectors (E, n) (or of a subset of elements)."""
         if elements is None:
-            return np.bincount(self._vector_dofs, weights=fe.ravel()[self._keep_vector], minlength=self.n_dofs)
+            return np.bincount(self._vector_dofs, weights=fe.ravel()[self._keep_vector],
+                               minlength=self.n_dofs).astype(float, copy=False)
         dofs = self.dofmap[elements].ravel()
         keep = dofs >= 0
+        # astype: bincount of an empty selection returns integers
         return np.bincount(dofs[keep], weights=fe.reshape(-1)[keep], minlength=self.n_dofs).astype(float, copy=False)
 
     def gather(self, u: np.ndarray) -> np.ndarray:
         """Element vectors (E, n) from a global free-dof vector (zeros where eliminated)."""
         padded = np.concatenate((u, [0.0]))
         return padded[self.dofmap]  # -1 picks the trailing zero
+
+
+def _dedupe(n_rows: int, rows: np.ndarray, cols: np.ndarray):
+    """CSR pattern of (rows, cols) pairs with duplicates, and each pair's position in it.
+
+    SciPy's C routines do the heavy lifting: ``coo_tocsr`` groups the pairs by
+    row keeping their input index, ``csr_sort_indices`` sorts within rows;
+    duplicates are then adjacent.
+    """
+    from scipy.sparse import _sparsetools
+
+    nnz = rows.size
+    Bp = np.zeros(n_rows + 1, dtype=np.int64)
+    Bj = np.empty(nnz, dtype=np.int64)
+    Bx = np.empty(nnz, dtype=np.int64)
+    _sparsetools.coo_tocsr(n_rows, n_rows, nnz, rows, cols, np.arange(nnz, dtype=np.int64), Bp, Bj, Bx)
+    _sparsetools.csr_sort_indices(n_rows, Bp, Bj, Bx)
+    row_of = np.repeat(np.arange(n_rows, dtype=np.int64), np.diff(Bp))
+    new = np.ones(nnz, dtype=bool)
+    new[1:] = (Bj[1:] != Bj[:-1]) | (row_of[1:] != row_of[:-1])
+    uid = np.cumsum(new) - 1
+    where = np.empty(nnz, dtype=np.int64)
+    where[Bx] = uid
+    counts = np.bincount(row_of[new], minlength=n_rows)
+    indptr = np.concatenate(([0], np.cumsum(counts)))
+    return indptr, Bj[new], where
+
+
+def _generic_pattern(dofmap: np.ndarray, n_dofs: int):
+    E, n = dofmap.shape
+    rows = np.broadcast_to(dofmap[:, :, None], (E, n, n)).ravel()
+    cols = np.broadcast_to(dofmap[:, None, :], (E, n, n)).ravel()
+    keep = (rows >= 0) & (cols >= 0)
+    indptr, indices, w = _dedupe(n_dofs, rows[keep], cols[keep])
+    nnz = int(indptr[-1])
+    where = np.full(E * n * n, nnz, dtype=np.int64)
+    where[keep] = w
+    return indptr, indices.astype(np.int32), where.reshape(E, n * n)
+
+
+def _block_pattern(elements: np.ndarray, n_nodes: int, free_index: np.ndarray):
+    """Free-dof CSR pattern of 2-dof-per-node elements, via the node graph."""
+    E, m = elements.shape
+    el = elements.astype(np.int64)
+    rows = np.repeat(el, m, axis=1).ravel()
+    cols = np.tile(el, (1, m)).ravel()
+    n_ip, n_idx, n_where = _dedupe(n_nodes, rows, cols)
+    L = np.diff(n_ip)
+    # full dof pattern: dof row 2a+i holds 2 L[a] entries starting at 4 n_ip[a] + 2 i L[a]
+    full_ip = np.empty(2 * n_nodes + 1, dtype=np.int64)
+    full_ip[0:-1:2] = 4 * n_ip[:-1]
+    full_ip[1:-1:2] = 4 * n_ip[:-1] + 2 * L
+    full_ip[-1] = 4 * n_ip[-1]
+    a_k = np.repeat(np.arange(n_nodes, dtype=np.int64), L)  # row of each node nnz
+    off_k = np.arange(n_idx.size, dtype=np.int64) - n_ip[a_k]
+    full_idx = np.empty(full_ip[-1], dtype=np.int64)
+    for i in range(2):
+        base = 4 * n_ip[a_k] + 2 * i * L[a_k] + 2 * off_k
+        for j in range(2):
+            full_idx[base + j] = 2 * n_idx + j
+    # eliminate the fixed dofs: keep entries whose row and column are free
+    full_row = np.repeat(np.arange(2 * n_nodes, dtype=np.int64), np.diff(full_ip))
+    keep = (free_index[full_row] >= 0) & (free_index[full_idx] >= 0)
+    nnz = int(np.count_nonzero(keep))
+    remap = np.where(keep, np.cumsum(keep) - 1, nnz)
+    n_free = int(free_index.max()) + 1
+    counts = np.bincount(free_index[full_row[keep]], minlength=n_free)
+    indptr = np.concatenate(([0], np.cumsum(counts)))
+    indices = free_index[full_idx[keep]].astype(np.int32)
+    # element entry (p, i), (q, j) -> node nnz k of pair (p, q) -> full position -> free position
+    k = n_where.reshape(E, m, m)
+    a = el[:, :, None]
+    base = 4 * n_ip[a] + 2 * (k - n_ip[a])  # (E, m, m)
+    where = np.empty((E, m, 2, m, 2), dtype=np.int64)
+    for i in range(2):
+        for j in range(2):
+            where[:, :, i, :, j] = remap[base + 2 * i * L[a] + j]
+    return indptr, indices, where.reshape(E, (2 * m) ** 2)

@@ -43,6 +43,25 @@ def _triangulation(model: Model, u: np.ndarray, mag: float) -> Triangulation:
     return Triangulation(xy[:, 0], xy[:, 1], tris)
 
 
+def draw_field(ax, model: Model, u: np.ndarray, values: np.ndarray, mag: float, vmin=None, vmax=None,
+               zoom=None, cmap: str = "viridis"):
+    """Element values on the magnified deformed shape, into an existing axes; returns the mappable."""
+    tri = _triangulation(model, u, mag)
+    colours = np.repeat(np.asarray(values, dtype=float), 4)
+    cm = plt.get_cmap(cmap).with_extremes(bad="0.85")
+    pc = ax.tripcolor(tri, facecolors=np.ma.masked_invalid(colours), cmap=cm, vmin=vmin, vmax=vmax,
+                      edgecolors="none", shading="flat")
+    ax.set_aspect("equal")
+    if zoom is not None:
+        x0, y0, x1, y1 = zoom
+        pad = 0.05 * max(x1 - x0, y1 - y0)
+        ax.set_xlim(x0 - pad, x1 + pad)
+        ax.set_ylim(y0 - pad, y1 + pad)
+    ax.set_xlabel("x (mm)")
+    ax.set_ylabel("y (mm)")
+    return pc
+
+
 def plot_element_field(
     model: Model,
     u: np.ndarray,
@@ -58,21 +77,12 @@ def plot_element_field(
 ) -> float:
     """Element-wise field on the deformed shape; returns the magnification used."""
     mag = auto_magnification(model, u) if magnification is None else magnification
-    tri = _triangulation(model, u, mag)
     x0, y0, x1, y1 = model.bounding_box() if zoom is None else zoom
     aspect = (y1 - y0) / max(x1 - x0, 1e-12)
     width = 11.0
     height = float(np.clip(width * aspect + 1.6, 3.0, 9.0))
     fig, ax = plt.subplots(figsize=(width, height))
-    pc = ax.tripcolor(tri, facecolors=np.repeat(values, 4), cmap=cmap, vmin=vmin, vmax=vmax,
-                      edgecolors="none", shading="flat")
-    ax.set_aspect("equal")
-    if zoom is not None:
-        pad = 0.05 * max(x1 - x0, y1 - y0)
-        ax.set_xlim(x0 - pad, x1 + pad)
-        ax.set_ylim(y0 - pad, y1 + pad)
-    ax.set_xlabel("x (mm)")
-    ax.set_ylabel("y (mm)")
+    pc = draw_field(ax, model, u, values, mag, vmin, vmax, zoom, cmap)
     ax.set_title(f"{title}\ndeformation magnified x{mag:g}")
     cb = fig.colorbar(pc, ax=ax, orientation="horizontal", fraction=0.08, pad=0.25, aspect=40)
     cb.set_label(label)

@@ -1,0 +1,31 @@
+"""Content hash of a run: case, meshes, materials and code version.
+
+A result folder can be reused exactly when this hash matches the one stored
+in its ``summary.json``: the same case data (TOML content, not file times),
+the same mesh content for every section, the same material data for every
+region, and the same code version.  Changing one material value, one
+dimension or the mesh forces a new solve; touching a file does not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from . import __version__
+
+
+def content_hash(case, sections) -> str:
+    blob = {
+        "version": __version__,
+        "case": case.raw,
+        "sections": [
+            {
+                "role": s.role,
+                "mesh": s.model.fingerprint(),
+                "materials": {r: m.fingerprint() for r, m in sorted(s.assignment.items())},
+            }
+            for s in sections
+        ],
+    }
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:20]

@@ -193,6 +193,25 @@ def _update_readme(readme: Path, out: Path, result: dict) -> None:
     print(f"updated {readme}")
 
 
+def _cmd_sweep(args) -> int:
+    from .sweep import generate, run_sweep
+
+    out = Path(args.out) if args.out else None
+    if args.dry_run:
+        where = out or Path("results") / f"sweep_{Path(args.sweep).stem}"
+        cases = generate(Path(args.sweep), where)
+        for c in cases:
+            print(f"{c['id']}: " + ", ".join(f"{k} = {v!r}" for k, v in c["parameters"].items()))
+        print(f"{len(cases)} valid cases written to {where / 'cases'} (dry run: nothing solved)")
+        return 0
+    summary = run_sweep(args.sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+                        progress=not args.quiet)
+    where = out or Path("results") / f"sweep_{Path(args.sweep).stem}"
+    print(f"{summary['cases']} cases: {summary['complete']} complete ({summary['reused']} reused), "
+          f"{summary['failed']} failed -> {where / 'sweep.csv'}, {where / 'sweep.parquet'}")
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .post.report import single_run_report
 
@@ -259,6 +278,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--readme", help="also rewrite the results block of this README")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("sweep", help="parametric sweep of a base case on Dask",
+                       description="Expand the sweep file's parameters (grid, list or latin_hypercube) into "
+                       "cases, validate them all, run them on Dask (a local cluster with --workers processes, "
+                       "or an existing --scheduler), and write OUT/sweep.csv, sweep.parquet, each case's results "
+                       "in OUT/runs/<case>/, and main-effects, tornado and Pareto plots. A failed case is "
+                       "recorded with its message; the others go on.")
+    p.add_argument("sweep", help="sweep file (TOML): base = case file, [parameters], [sampling]")
+    p.add_argument("--out", help="output folder (default results/sweep_<name>)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://host:8786")
+    p.add_argument("--resume", action="store_true",
+                   help="skip cases whose results are complete and match the case's content hash")
+    p.add_argument("--dry-run", action="store_true", help="generate and validate the cases, solve nothing")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_sweep)
 
     p = sub.add_parser("report", help="self-contained HTML report of one run",
                        description="Write DIR/report.html: inputs, results table, plots (embedded).")

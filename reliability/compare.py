@@ -37,15 +37,15 @@ class Run:
 
 
 def ensure_run(case_path: str | Path, results_dir: Path = Path("results"), progress: bool = True,
-               mesh_dir: Path = MESH_DIR) -> Run:
-    """Results of a case: reused if the stored content hash matches, else solved now."""
+               mesh_dir: Path = MESH_DIR, folder: Path | None = None, force: bool = False) -> Run:
+    """Results of a case: reused if the stored content hash matches (unless ``force``), else solved now."""
     from .run import run_case
 
     case = load_case(case_path)
-    folder = results_dir / case.name
+    folder = folder or results_dir / case.name
     chash = content_hash(case, sections(case, mesh_dir))
     summary_path = folder / "summary.json"
-    if summary_path.is_file():
+    if summary_path.is_file() and not force:
         try:
             old = json.loads(summary_path.read_text())
         except (OSError, json.JSONDecodeError):

@@ -102,3 +102,16 @@ def _check_lines(case: Case, model: Model, warpage_surface: str, symmetry_line: 
         if name is not None and name not in model.boundaries:
             raise case.error(key, name, f"not a named line of the mesh; lines: "
                              f"{', '.join(sorted(model.boundaries)) or 'none'}")
+
+
+def preflight(case: Case) -> None:
+    """Cheap checks that need no meshing: materials exist, family options and dimensions parse, mesh file exists."""
+    for key, name in case.spec.materials.items():
+        case.material(name, f"materials.{key}")
+    g = case.spec.geometry
+    if g.family is not None:
+        build_request(case)
+    else:
+        path = case.resolve_path(g.mesh)
+        if not path.is_file():
+            raise case.error("geometry.mesh", g.mesh, f"mesh file not found (looked for {path})")

@@ -1,0 +1,328 @@
+"""`reliability sweep`: parametric studies on Dask (a local cluster by default).
+
+A sweep file names a base case and the parameters to vary, as dotted case
+keys (``geometry.backside``, ``geometry.dimensions_mm.die_thickness``,
+``materials.mold``), and how to sample them:
+
+* ``grid`` - every combination of the listed values;
+* ``list`` - the i-th value of every parameter makes case i (equal lengths);
+* ``latin_hypercube`` - ``n`` cases, ``seed``; a parameter given as
+  ``[low, high]`` numbers is sampled in that interval, any other list is a
+  set of levels drawn in balanced random order.
+
+Every generated case is validated before anything runs (a bad key or value
+stops the sweep with one line naming the case and the key).  Cases then run
+as Dask tasks (retried elsewhere if a worker dies); each writes its results
+atomically into ``OUT/runs/<case>/``.  A case that fails (an impossible
+geometry, a solver that does not converge) is recorded with its one-line
+message and the sweep goes on.  ``--resume`` skips every case whose results
+are complete and carry the content hash of the case as it is now.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import os
+import time
+import tomllib
+from pathlib import Path
+from typing import Literal, Optional, Union
+
+import numpy as np
+import pydantic
+
+from .case import case_from_dict, read_toml
+from .errors import CaseError, ReliabilityError
+from .post.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .sections import preflight
+from .validation import STRICT, format_error
+
+Scalar = Union[pydantic.StrictBool, pydantic.StrictInt, pydantic.StrictFloat, pydantic.StrictStr]
+
+
+class SamplingSpec(pydantic.BaseModel):
+    model_config = STRICT
+    method: Literal["grid", "list", "latin_hypercube"] = "grid"
+    n: Optional[int] = pydantic.Field(None, ge=1, le=100000)
+    seed: int = 0
+
+
+class SweepSpec(pydantic.BaseModel):
+    model_config = STRICT
+    base: str
+    name: Optional[str] = None
+    parameters: dict[str, list[Scalar]] = pydantic.Field(min_length=1)
+    sampling: SamplingSpec = SamplingSpec()
+
+    @pydantic.field_validator("parameters")
+    @classmethod
+    def _non_empty(cls, params):
+        for key, values in params.items():
+            if not values:
+                raise ValueError(f"parameter {key!r} has no values")
+            if not key or any(not part for part in key.split(".")):
+                raise ValueError(f"parameter key {key!r} is not a dotted case key")
+        return params
+
+    @pydantic.model_validator(mode="after")
+    def _sampling(self):
+        m = self.sampling.method
+        if m == "list" and len({len(v) for v in self.parameters.values()}) != 1:
+            raise ValueError("sampling.method = 'list' needs every parameter list to have the same length")
+        if m == "latin_hypercube" and self.sampling.n is None:
+            raise ValueError("sampling.method = 'latin_hypercube' needs sampling.n (number of cases)")
+        if m == "grid":
+            total = int(np.prod([len(v) for v in self.parameters.values()], dtype=float))
+            if total > 100000:
+                raise ValueError(f"the grid has {total} cases; more than 100000 is refused")
+        return self
+
+
+def load_sweep(path: Path) -> tuple[SweepSpec, dict]:
+    raw = read_toml(path)
+    try:
+        spec = SweepSpec.model_validate(raw)
+    except pydantic.ValidationError as err:
+        raise CaseError(format_error(err, path, SweepSpec)) from None
+    return spec, raw
+
+
+def samples(spec: SweepSpec) -> list[dict]:
+    """Parameter values of every case, in order."""
+    keys = list(spec.parameters)
+    vals = [spec.parameters[k] for k in keys]
+    m = spec.sampling.method
+    if m == "grid":
+        return [dict(zip(keys, combo)) for combo in itertools.product(*vals)]
+    if m == "list":
+        return [dict(zip(keys, combo)) for combo in zip(*vals)]
+    n = spec.sampling.n
+    rng = np.random.default_rng(spec.sampling.seed)
+    columns = {}
+    for k, v in zip(keys, vals):
+        numeric = len(v) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        if numeric:
+            lo, hi = float(v[0]), float(v[1])
+            u = (rng.permutation(n) + rng.random(n)) / n  # one point per stratum
+            columns[k] = [lo + (hi - lo) * x for x in u]
+        else:
+            reps = [v[i % len(v)] for i in range(n)]
+            columns[k] = [reps[i] for i in rng.permutation(n)]
+    return [{k: columns[k][i] for k in keys} for i in range(n)]
+
+
+def _set(data: dict, dotted: str, value) -> None:
+    parts = dotted.split(".")
+    node = data
+    for p in parts[:-1]:
+        nxt = node.get(p)
+        if nxt is None:
+            nxt = node[p] = {}
+        if not isinstance(nxt, dict):
+            raise CaseError(f"parameter {dotted!r}: {p!r} is a value in the base case, not a table")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def _absolute_paths(raw: dict, base_dir: Path) -> dict:
+    out = copy.deepcopy(raw)
+    geo = out.get("geometry")
+    if isinstance(geo, dict) and isinstance(geo.get("mesh"), str):
+        geo["mesh"] = str((base_dir / geo["mesh"]).resolve())
+    return out
+
+
+def _toml(value, key_path="") -> str:
+    """Minimal TOML writer for case data (tables, scalars, lists of scalars)."""
+    def scalar(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, (int, float)):
+            return repr(v) if not isinstance(v, float) or np.isfinite(v) else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
+        if isinstance(v, str):
+            return json.dumps(v)
+        if isinstance(v, list):
+            return "[" + ", ".join(scalar(x) if not isinstance(x, dict) else "{" + ", ".join(
+                f"{json.dumps(k)} = {scalar(y)}" for k, y in x.items()) + "}" for x in v) + "]"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(k)} = {scalar(y)}" for k, y in v.items()) + "}"
+        raise TypeError(type(v))
+
+    lines = []
+    tables = []
+    for k, v in value.items():
+        if isinstance(v, dict) and not _inline(v):
+            tables.append((k, v))
+        else:
+            lines.append(f"{json.dumps(k)} = {scalar(v)}")
+    text = "\n".join(lines) + ("\n" if lines else "")
+    for k, v in tables:
+        path = f"{key_path}.{json.dumps(k)}" if key_path else json.dumps(k)
+        text += f"\n[{path}]\n" + _toml(v, path)
+    return text
+
+
+def _inline(d: dict) -> bool:
+    # property tables {T_C = [...], value = [...]} stay inline
+    return set(d) <= {"T_C", "value"} and bool(d)
+
+
+def generate(sweep_path: Path, out: Path) -> list[dict]:
+    """Write and validate every case of the sweep; returns [{id, file, parameters}]."""
+    spec, _ = load_sweep(sweep_path)
+    base_path = (sweep_path.parent / spec.base).resolve()
+    base_raw = read_toml(base_path)
+    base_raw = _absolute_paths(base_raw, base_path.parent)
+    stem = spec.name or (base_raw.get("case", {}) or {}).get("name", "case")
+    if not isinstance(stem, str):
+        stem = "case"
+    cases = []
+    (out / "cases").mkdir(parents=True, exist_ok=True)
+    for i, params in enumerate(samples(spec)):
+        raw = copy.deepcopy(base_raw)
+        for key, value in params.items():
+            _set(raw, key, value)
+        cid = f"{stem}_{i:04d}"[:80]
+        raw.setdefault("case", {})
+        if not isinstance(raw["case"], dict):
+            raise CaseError(f"{base_path}: [case] must be a table")
+        raw["case"]["name"] = cid
+        path = out / "cases" / f"{cid}.toml"
+        text = _toml(raw)
+        try:
+            tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:  # pragma: no cover - writer bug guard
+            raise CaseError(f"{sweep_path}: case {cid} cannot be written as TOML ({exc})") from None
+        atomic_write_text(path, text)
+        try:
+            preflight(case_from_dict(raw, path))
+        except ReliabilityError as exc:
+            raise CaseError(f"{sweep_path}: case {cid} ({_describe(params)}): {exc}") from None
+        cases.append({"id": cid, "file": str(path), "parameters": params})
+    return cases
+
+
+def _describe(params: dict) -> str:
+    return ", ".join(f"{k} = {v!r}" for k, v in params.items())
+
+
+def run_one(case_file: str, folder: str, mesh_dir: str, resume: bool) -> dict:
+    """One case on a worker: run (or reuse when resuming) and return its key outputs."""
+    from .compare import ensure_run
+
+    t0 = time.perf_counter()
+    try:
+        run = ensure_run(case_file, progress=False, mesh_dir=Path(mesh_dir), folder=Path(folder), force=not resume)
+        result = {"status": "reused" if run.reused else "complete", "message": "",
+                  "outputs": key_outputs(run.summary), "run_wall_time_s": run.summary.get("wall_time_s")}
+    except ReliabilityError as exc:
+        result = {"status": "failed", "message": str(exc), "outputs": {}}
+    except Exception as exc:  # a bug must not stop the sweep; it is reported, not hidden
+        result = {"status": "failed", "message": f"internal error {type(exc).__name__}: {exc}", "outputs": {}}
+    result["wall_time_s"] = round(time.perf_counter() - t0, 3)
+    atomic_write_json(Path(folder) / "sweep_status.json", result)
+    if result["status"] != "reused":
+        # one line per completed run: lets tests count executions exactly
+        with open(Path(folder).parent.parent / "completed.log", "a") as fh:
+            fh.write(f"{Path(folder).name} {result['status']}\n")
+    return result
+
+
+def key_outputs(summary: dict) -> dict:
+    out = {}
+    for row in summary.get("temperatures", []):
+        out[f"warpage_um@{row['T_C']:g}C"] = row["warpage_um"]
+        if row.get("assembly_warpage_um") is not None:
+            out[f"assembly_warpage_um@{row['T_C']:g}C"] = row["assembly_warpage_um"]
+    cyc = summary.get("cycling") or {}
+    crit = cyc.get("critical_joint")
+    if crit:
+        out["critical_joint"] = crit["name"]
+        out["dW_critical_MPa"] = crit["dW_MPa"]
+        for model, life in crit["life"].items():
+            if life.get("available"):
+                out[f"life_N63.2_cycles_{model}"] = life["N63_2_cycles"]
+    return out
+
+
+def run_sweep(sweep_path: str | Path, out: Path | None = None, workers: int | None = None,
+              scheduler: str | None = None, resume: bool = False, progress: bool = True) -> dict:
+    sweep_path = Path(sweep_path)
+    spec, _ = load_sweep(sweep_path)
+    out = out or Path("results") / f"sweep_{sweep_path.stem}"
+    cases = generate(sweep_path, out)
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    n_workers = workers or os.cpu_count() or 1
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    mesh_dir = out / "meshes"
+    try:
+        futures = {}
+        for c in cases:
+            fut = client.submit(run_one, c["file"], str(out / "runs" / c["id"]), str(mesh_dir), resume,
+                                key=f"case-{c['id']}-{time.time_ns()}", pure=False, retries=3)
+            futures[fut] = c
+        results = {}
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(cases), desc=f"sweep {sweep_path.stem}", unit="case", disable=None)
+        for fut in as_completed(futures):
+            c = futures[fut]
+            try:
+                results[c["id"]] = fut.result()
+            except Exception as exc:  # the task itself died (e.g. its worker, more often than retries)
+                results[c["id"]] = {"status": "failed", "message": f"task lost: {exc}", "outputs": {}}
+            if bar is not None:
+                bar.set_postfix_str(f"{c['id']}: {results[c['id']]['status']}")
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    table = write_table(out, spec, cases, results)
+    from .post.sweep_plots import sweep_plots
+
+    plots = sweep_plots(out, list(spec.parameters), table)
+    summary = {"sweep": str(sweep_path), "cases": len(cases),
+               "complete": sum(r["status"] in ("complete", "reused") for r in results.values()),
+               "failed": sum(r["status"] == "failed" for r in results.values()),
+               "reused": sum(r["status"] == "reused" for r in results.values()),
+               "table": ["sweep.csv", "sweep.parquet"], "plots": plots}
+    atomic_write_json(out / "sweep_summary.json", summary)
+    return summary
+
+
+def write_table(out: Path, spec: SweepSpec, cases: list[dict], results: dict):
+    import pandas as pd
+
+    rows = []
+    for c in cases:
+        r = results[c["id"]]
+        row = {"case": c["id"]}
+        row.update({k: v for k, v in c["parameters"].items()})
+        row["status"] = "complete" if r["status"] == "reused" else r["status"]
+        row["message"] = r["message"]
+        # the solve's own wall time (kept in its summary), so a resumed sweep's table matches
+        row["wall_time_s"] = r.get("run_wall_time_s", r.get("wall_time_s"))
+        row.update(r.get("outputs", {}))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    atomic_write_text(out / "sweep.csv", df.to_csv(index=False))
+    import io
+
+    buf = io.BytesIO()
+    df.astype({k: str for k in spec.parameters if df[k].dtype == object}).to_parquet(buf, index=False)
+    atomic_write_bytes(out / "sweep.parquet", buf.getvalue())
+    return df

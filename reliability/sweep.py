@@ -142,12 +142,12 @@ def _toml(value, key_path="") -> str:
         if isinstance(v, (int, float)):
             return repr(v) if not isinstance(v, float) or np.isfinite(v) else ("nan" if v != v else ("inf" if v > 0 else "-inf"))
         if isinstance(v, str):
-            return json.dumps(v)
+            return _toml_string(v)
         if isinstance(v, list):
             return "[" + ", ".join(scalar(x) if not isinstance(x, dict) else "{" + ", ".join(
-                f"{json.dumps(k)} = {scalar(y)}" for k, y in x.items()) + "}" for x in v) + "]"
+                f"{_toml_string(k)} = {scalar(y)}" for k, y in x.items()) + "}" for x in v) + "]"
         if isinstance(v, dict):
-            return "{" + ", ".join(f"{json.dumps(k)} = {scalar(y)}" for k, y in v.items()) + "}"
+            return "{" + ", ".join(f"{_toml_string(k)} = {scalar(y)}" for k, y in v.items()) + "}"
         raise TypeError(type(v))
 
     lines = []
@@ -156,12 +156,17 @@ def _toml(value, key_path="") -> str:
         if isinstance(v, dict) and not _inline(v):
             tables.append((k, v))
         else:
-            lines.append(f"{json.dumps(k)} = {scalar(v)}")
+            lines.append(f"{_toml_string(k)} = {scalar(v)}")
     text = "\n".join(lines) + ("\n" if lines else "")
     for k, v in tables:
-        path = f"{key_path}.{json.dumps(k)}" if key_path else json.dumps(k)
+        path = f"{key_path}.{_toml_string(k)}" if key_path else _toml_string(k)
         text += f"\n[{path}]\n" + _toml(v, path)
     return text
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON escaping of quotes and control characters, other Unicode kept as is."""
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _inline(d: dict) -> bool:

@@ -213,10 +213,22 @@ def _describe(params: dict) -> str:
     return ", ".join(f"{k} = {v!r}" for k, v in params.items())
 
 
-def run_one(case_file: str, folder: str, mesh_dir: str, resume: bool) -> dict:
-    """One case on a worker: run (or reuse when resuming) and return its key outputs."""
+def run_one(case_file: str, folder: str, mesh_dir: str, resume: bool, token: str = "") -> dict:
+    """One case on a worker: run (or reuse when resuming) and return its key outputs.
+
+    Idempotent within one sweep (``token``): when Dask recomputes a task whose
+    result was lost with a dead worker, the finished case is not run again.
+    """
     from .compare import ensure_run
 
+    status_file = Path(folder) / "sweep_status.json"
+    if token and status_file.is_file():
+        try:
+            done = json.loads(status_file.read_text())
+        except (OSError, json.JSONDecodeError):
+            done = {}
+        if done.get("token") == token:
+            return done
     t0 = time.perf_counter()
     try:
         run = ensure_run(case_file, progress=False, mesh_dir=Path(mesh_dir), folder=Path(folder), force=not resume)
@@ -227,7 +239,8 @@ def run_one(case_file: str, folder: str, mesh_dir: str, resume: bool) -> dict:
     except Exception as exc:  # a bug must not stop the sweep; it is reported, not hidden
         result = {"status": "failed", "message": f"internal error {type(exc).__name__}: {exc}", "outputs": {}}
     result["wall_time_s"] = round(time.perf_counter() - t0, 3)
-    atomic_write_json(Path(folder) / "sweep_status.json", result)
+    result["token"] = token
+    atomic_write_json(status_file, result)
     if result["status"] != "reused":
         # one line per completed run: lets tests count executions exactly
         with open(Path(folder).parent.parent / "completed.log", "a") as fh:
@@ -271,8 +284,9 @@ def run_sweep(sweep_path: str | Path, out: Path | None = None, workers: int | No
     mesh_dir = out / "meshes"
     try:
         futures = {}
+        token = f"{os.getpid()}-{time.time_ns()}"
         for c in cases:
-            fut = client.submit(run_one, c["file"], str(out / "runs" / c["id"]), str(mesh_dir), resume,
+            fut = client.submit(run_one, c["file"], str(out / "runs" / c["id"]), str(mesh_dir), resume, token,
                                 key=f"case-{c['id']}-{time.time_ns()}", pure=False, retries=3)
             futures[fut] = c
         results = {}

@@ -81,7 +81,7 @@ class Assembler:
         where = self._where if elements is None else self._where[elements]
         # eliminated entries land in one extra slot that is cut off
         out = np.bincount(where.ravel(), weights=Ke.reshape(-1), minlength=self.nnz + 1)
-        return out[: self.nnz]
+        return out[: self.nnz].astype(float, copy=False)  # an empty selection gives integers
 
     def csr(self, data: np.ndarray) -> sp.csr_matrix:
         """A CSR matrix on the fixed pattern with the given data."""

@@ -1,4 +1,4 @@
-"""Benchmark: linear thermo-elastic bimetal strip, ours against the documented scikit-fem route, NGSolve and CalculiX.
+"""Benchmark: linear thermo-elastic bimetal strip, ours against the documented scikit-fem route, NGSolve, SfePy and CalculiX.
 
 Si 0.3 mm on Cu 0.3 mm, L = 10 mm, plane strain, 6-node triangles, same mesh
 for both tools, dT = -100 K.  Each tool runs in its own process so the peak
@@ -11,7 +11,8 @@ degree-of-freedom targets.
 Columns: setup = mesh-dependent work done once (our geometry, B operators,
 sparsity pattern; NGSolve's mesh import), assembly = stiffness and load,
 solve = factorization (with its ordering) and solution; CalculiX is timed
-as one external run (its own reading, assembly and SPOOLES solve).
+as one external run (its own reading, assembly and SPOOLES solve), SfePy's
+``Problem.solve`` as assembly + solve together.
 """
 
 from __future__ import annotations
@@ -65,11 +66,9 @@ def run_ours(path: Path) -> dict:
     t0 = time.perf_counter()
     problem = ThermoElasticProblem(model, mats, "plane_strain", 25.0)
     t_setup = time.perf_counter() - t0
-    from reliability.fem.assembly import element_stiffness
-
     D = problem.material_stiffness(-75.0)[problem.mat_index][:, None]
     t1 = time.perf_counter()
-    K = problem.assembler.matrix(element_stiffness(problem.kin.B, D, problem.kin.w))
+    K = problem.assembler.csr(problem.assembler.stiffness_data(problem.kin.B, D, problem.kin.w))
     t_asm = time.perf_counter() - t1
     t2 = time.perf_counter()
     problem.solver.factorize(K)
@@ -198,6 +197,64 @@ def run_ngsolve(path: Path) -> dict:
                 solve_s=t_solve, kappa=_bottom_curvature(bottom[:, 0], uy))
 
 
+def run_sfepy(path: Path) -> dict:
+    """SfePy: the same triangles, vector field of order 2, lin_elastic + lin_prestress terms, Cholesky
+    (sfepy's ls.cholesky = CHOLMOD).  Its solve() assembles and solves: reported as one number."""
+    from sfepy.discrete import Equation, Equations, FieldVariable, Integral, Material, Problem
+    from sfepy.discrete.conditions import Conditions, EssentialBC
+    from sfepy.discrete.fem import FEDomain, Field, Mesh
+    from sfepy.mechanics.matcoefs import stiffness_from_youngpoisson
+    from sfepy.solvers.ls import CholeskySolver
+    from sfepy.solvers.nls import Newton
+    from sfepy.terms import Term
+
+    from reliability.mesh import read_msh
+
+    model = read_msh(path)
+    t0 = time.perf_counter()
+    corners = np.unique(model.elements[:, :3])
+    remap = -np.ones(model.n_nodes, dtype=int)
+    remap[corners] = np.arange(corners.size)
+    coors = model.nodes[corners]
+    mesh = Mesh.from_data("strip", coors, None, [remap[model.elements[:, :3]].astype(np.int32)],
+                          [(model.element_region + 1).astype(np.int32)], ["2_3"])
+    domain = FEDomain("d", mesh)
+    omega = domain.create_region("Omega", "all")
+    x, y = coors[:, 0], coors[:, 1]
+    left = int(np.flatnonzero((x == x.min()) & (y == 0))[0])
+    right = int(np.flatnonzero((x == x.max()) & (y == 0))[0])
+    rl = domain.create_region("L", f"vertex {left}", "vertex")
+    rr = domain.create_region("R", f"vertex {right}", "vertex")
+    field = Field.from_args("u", np.float64, "vector", omega, approx_order=2)
+    u = FieldVariable("u", "unknown", field)
+    v = FieldVariable("v", "test", field, primary_var_name="u")
+    integral = Integral("i", order=2)
+    lm = _lame()
+    a_terms, f_terms = [], []
+    for r, name in enumerate(model.region_names):
+        reg = domain.create_region(name, f"cells of group {r + 1}")
+        p = SI if name == "si" else CU
+        lam, mu, eth = lm[name]
+        s0 = -(3 * lam + 2 * mu) * eth
+        mat = Material(f"m{r}", D=stiffness_from_youngpoisson(2, p["E_MPa"], p["nu"], plane="strain"),
+                       S=np.array([[s0], [s0], [0.0]]))
+        a_terms.append(Term.new(f"dw_lin_elastic(m{r}.D, v, u)", integral, reg, **{f"m{r}": mat}, v=v, u=u))
+        f_terms.append(Term.new(f"dw_lin_prestress(m{r}.S, v)", integral, reg, **{f"m{r}": mat}, v=v))
+    eqs = Equations([Equation("balance", sum(a_terms[1:], a_terms[0]) + sum(f_terms[1:], f_terms[0]))])
+    pb = Problem("strip", equations=eqs)
+    pb.set_bcs(ebcs=Conditions([EssentialBC("fl", rl, {"u.all": 0.0}), EssentialBC("fr", rr, {"u.1": 0.0})]))
+    pb.set_solver(Newton({"i_max": 1, "eps_a": 1e-30, "eps_r": 1e-30}, lin_solver=CholeskySolver({})))
+    t_setup = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    state = pb.solve(save_results=False)
+    t_solve = time.perf_counter() - t1
+    vals = state.get_state_parts()["u"].reshape(-1, 2)
+    dof_xy = field.get_coor()
+    bottom = np.abs(dof_xy[:, 1]) < 1e-12
+    return dict(tool="SfePy (Cholesky)", dofs=int(vals.size - 3), setup_s=t_setup, assembly_s=float("nan"),
+                solve_s=t_solve, kappa=_bottom_curvature(dof_xy[bottom, 0], vals[bottom, 1]))
+
+
 def run_calculix(path: Path) -> dict:
     """CalculiX 2.20 (Debian), SPOOLES: the deck our export writes for the same mesh and supports."""
     import shutil
@@ -231,7 +288,8 @@ def run_calculix(path: Path) -> dict:
 
 
 def child(tool: str, path: str) -> None:
-    res = {"ours": run_ours, "skfem": run_skfem, "ngsolve": run_ngsolve, "ccx": run_calculix}[tool](Path(path))
+    res = {"ours": run_ours, "skfem": run_skfem, "ngsolve": run_ngsolve, "sfepy": run_sfepy,
+           "ccx": run_calculix}[tool](Path(path))
     res["peak_MiB"] = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, res.pop("child_peak_MiB", 0.0))
     print("RESULT " + json.dumps(res))
 
@@ -252,7 +310,7 @@ def measure(tool: str, path: Path, repeats: int) -> dict:
     return out
 
 
-TOOLS = ("ours", "skfem", "ngsolve", "ccx")
+TOOLS = ("ours", "skfem", "ngsolve", "sfepy", "ccx")
 
 
 def main() -> None:

@@ -140,8 +140,7 @@ class InelasticProblem:
         D_mat = np.stack([m.elastic.stiffness(T) for m in self.materials])
         eth_mat = np.stack([m.elastic.thermal_strain(T, self.T_ref) for m in self.materials])
         e = self.elastic_elements
-        D_e = D_mat[self.mat_index[e]][:, None]
-        data = self.assembler.data(element_stiffness(self.kin.B[e], D_e, self.kin.w[e]), e)
+        data = self.assembler.stiffness_data(self.kin.B, D_mat[self.mat_index][:, None], self.kin.w, e)
         K_el = self.assembler.csr(data)
         sig_th = np.einsum("eij,ej->ei", D_mat[self.mat_index], eth_mat[self.mat_index])[:, None, :]
         fe_th = element_force(self.kin.B, np.broadcast_to(sig_th, (self.model.n_elements, self.Q, 4)), self.kin.w)

@@ -110,7 +110,7 @@ class ThermoElasticProblem:
         D_use = condense_plane_stress(D_mat) if self.kin.plane_stress else D_mat
         D_e = D_use[self.mat_index][:, None]  # (E, 1, 4, 4)
         if self._stiffness_key is None or not np.array_equal(self._stiffness_key, D_use):
-            K = self.assembler.matrix(element_stiffness(self.kin.B, D_e, self.kin.w))
+            K = self.assembler.csr(self.assembler.stiffness_data(self.kin.B, D_e, self.kin.w))
             self.solver.factorize(K)
             self._stiffness_key = D_use
         sig_th = np.einsum("mij,mj->mi", D_use, eth_mat)[self.mat_index][:, None, :]  # (E, 1, 4)

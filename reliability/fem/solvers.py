@@ -142,6 +142,26 @@ class SuperLUSolver:
         return self._lu.solve(b)
 
 
+def _point_pypardiso_at_mkl() -> None:
+    """Tell pypardiso where libmkl_rt is before it is imported.
+
+    Without ``PYPARDISO_MKL_RT`` pypardiso globs the whole interpreter prefix
+    recursively on import and on every solver instance (0.6 s here); the pip
+    wheel of MKL puts the library directly in ``<prefix>/lib``.
+    """
+    import glob
+    import os
+    import sys
+
+    if "PYPARDISO_MKL_RT" in os.environ:
+        return
+    for prefix in (sys.prefix, sys.base_prefix):
+        found = sorted(glob.glob(os.path.join(prefix, "lib", "libmkl_rt.so*")), key=len)
+        if found:
+            os.environ["PYPARDISO_MKL_RT"] = found[0]
+            return
+
+
 class PardisoSolver:
     """MKL PARDISO for symmetric positive definite matrices (mtype 2, upper triangle).
 
@@ -152,13 +172,10 @@ class PardisoSolver:
     name = "pardiso"
 
     def __init__(self, threads: int | None = None):
-        import os
-
+        _point_pypardiso_at_mkl()
         import pypardiso
 
         self._ps = pypardiso.PyPardisoSolver(mtype=2)
-        # pypardiso globs the whole prefix for mkl_rt on every instance (0.6 s here): remember the path
-        os.environ.setdefault("PYPARDISO_MKL_RT", self._ps.libmkl._name)
         self._key = None
         self._upper = None
         self._U = None

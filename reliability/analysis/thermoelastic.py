@@ -104,15 +104,28 @@ class ThermoElasticProblem:
         """(M, 4, 4) stiffness of every distinct material at T, uncondensed."""
         return np.stack([m.elastic.stiffness(T) for m in self.materials])
 
+    def _solver_stiffness(self, T: float) -> np.ndarray:
+        """(M, 4, 4) stiffness the equations use at T (condensed in plane stress)."""
+        D_mat = self.material_stiffness(T)
+        return condense_plane_stress(D_mat) if self.kin.plane_stress else D_mat
+
+    def stiffness(self, T: float):
+        """Global stiffness matrix (CSR on the fixed pattern, N/mm) at T."""
+        D_e = self._solver_stiffness(T)[self.mat_index][:, None]  # (E, 1, 4, 4)
+        return self.assembler.csr(self.assembler.stiffness_data(self.kin.B, D_e, self.kin.w))
+
+    def factorize(self, T: float, K=None) -> None:
+        """Factorize the stiffness at T (``K`` if already assembled) unless the last factor still holds."""
+        D_use = self._solver_stiffness(T)
+        if self._stiffness_key is None or not np.array_equal(self._stiffness_key, D_use):
+            self.solver.factorize(self.stiffness(T) if K is None else K)
+            self._stiffness_key = D_use
+
     def solve(self, T: float) -> ElasticState:
         D_mat = self.material_stiffness(T)
         eth_mat = np.stack([m.elastic.thermal_strain(T, self.T_ref_C) for m in self.materials])
         D_use = condense_plane_stress(D_mat) if self.kin.plane_stress else D_mat
-        D_e = D_use[self.mat_index][:, None]  # (E, 1, 4, 4)
-        if self._stiffness_key is None or not np.array_equal(self._stiffness_key, D_use):
-            K = self.assembler.csr(self.assembler.stiffness_data(self.kin.B, D_e, self.kin.w))
-            self.solver.factorize(K)
-            self._stiffness_key = D_use
+        self.factorize(T)
         sig_th = np.einsum("mij,mj->mi", D_use, eth_mat)[self.mat_index][:, None, :]  # (E, 1, 4)
         sig_th = np.broadcast_to(sig_th, self.kin.w.shape + (4,))
         f = self.assembler.vector(element_force(self.kin.B, sig_th, self.kin.w))

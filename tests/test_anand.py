@@ -112,3 +112,23 @@ def test_bauschinger_reverse_yield_with_kinematic_hardening():
     assert abs(sig2[0, 3] - (tau_max - 0.999 * 2 * tau_y)) < 1e-6  # still elastic
     assert st3["p"][0] > state["p"][0]  # yielded in reverse
     assert H > 0
+
+
+@pytest.mark.parametrize("material", ["SAC305", "62Sn36Pb2Ag"])
+def test_analytic_flow_stress_slope_equals_complex_step(material):
+    """dq/d(dp) by the chain rule equals complex-step differentiation of the same flow stress (1e-9)."""
+    from reliability.constitutive.anand import flow_stress, flow_stress_slope
+
+    p = inelastic_model(get_material(material)).params
+    rng = np.random.default_rng(1)
+    n = 2000
+    dp = 10.0 ** rng.uniform(-12, -2, n)
+    s_n = rng.uniform(0.5, 2.0, n) * p.s0_MPa  # below and above saturation: both signs of 1 - s/s*
+    T_K = 273.15 + rng.choice([-40.0, 25.0, 125.0])
+    dt = 30.0
+    q, dq = flow_stress_slope(dp, dt, T_K, s_n, p)
+    h = 1e-20 * dp
+    qc, _ = flow_stress(dp + 1j * h, dt, T_K, s_n, p)
+    assert np.max(np.abs(q - qc.real) / np.abs(qc.real)) < 1e-12
+    dq_cs = qc.imag / h
+    assert np.max(np.abs(dq - dq_cs) / (np.abs(dq_cs) + 1e-30)) < 1e-9

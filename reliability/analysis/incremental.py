@@ -154,14 +154,15 @@ class InelasticProblem:
     def evaluate(self, u: np.ndarray, T: float, dt: float, state_n: State, tangent: bool = True):
         """Residual, tangent (CSR or None), trial material states, stresses and the force scale."""
         data_el, K_el, f_th, scale_th = self._elastic(T)
-        R = K_el @ u - f_th
-        scale = scale_th + np.abs(K_el @ u)
+        Ku = K_el @ u
+        R = Ku - f_th
+        scale = scale_th + np.abs(Ku)
         data = data_el.copy() if tangent else None
         trial, stresses = [], []
         for g, st, sig_n in zip(self.groups, state_n.groups, state_n.stress):
             n_e = g.elements.size
             B = self.kin.B[g.elements]
-            ue = self.assembler.gather(u)[g.elements]
+            ue = np.concatenate((u, [0.0]))[self.dofmap[g.elements]]  # -1 (eliminated) picks the 0
             eps = element_strain(B, ue)
             eth = g.material.elastic.thermal_strain(T, self.T_ref)
             sig, C, new = g.model.update(eps.reshape(-1, 4), T, dt, st, eth, sig_n)

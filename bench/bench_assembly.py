@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import CU, SI, mesh_path  # noqa: E402
 
 from reliability.analysis.thermoelastic import element_materials  # noqa: E402
-from reliability.fem.assembly import Assembler, element_stiffness, element_strain  # noqa: E402
+from reliability.fem.assembly import Assembler, element_strain  # noqa: E402
 from reliability.fem.constraints import supports  # noqa: E402
 from reliability.fem.geometry import element_geometry  # noqa: E402
 from reliability.fem.kinematics import make_kinematics  # noqa: E402
@@ -59,7 +59,7 @@ def main() -> None:
         t_pat, asm = timed(lambda: Assembler.for_layout(model.elements, layout), 1)
         materials, index = element_materials(model, mats)
         D = np.stack([m.elastic.stiffness(-75.0) for m in materials])[index][:, None]
-        t_asm, K = timed(lambda: asm.matrix(element_stiffness(kin.B, D, kin.w)))
+        t_asm, K = timed(lambda: asm.csr(asm.stiffness_data(kin.B, D, kin.w)))
         u = np.random.default_rng(0).normal(size=asm.n_dofs) * 1e-3
         t_rec, _ = timed(lambda: np.einsum("eij,eqj->eqi", D[:, 0], element_strain(kin.B, asm.gather(u))))
         solver = make_solver("auto")

@@ -1,41 +1,67 @@
 """Benchmark: the default fan-out board-level case, 3 JEDEC G cycles with Anand solder.
 
     python bench/bench_cycling.py [case ...]
+    python bench/bench_cycling.py --joint-size-mm 0.0125     # the same case, coarser joint layers
+    python bench/bench_cycling.py --cycles 1 --profile        # where one cycle's time goes
 
 Runs each case from scratch (fresh mesh cache and results folder) and prints
 its size, increments, Newton iterations, factorizations, the solver and the
-wall times of the whole run and of the cycling part.
+wall times of the whole run and of the cycling part.  The overrides are
+written into a copy of the case (``reliability.sweep.case_variant``), so
+the run is the one a user would get with that key in the case file.
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
 import platform
-import sys
+import pstats
 import tempfile
 import time
 from pathlib import Path
 
 from reliability.run import run_case
+from reliability.sweep import case_variant
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def main() -> None:
-    cases = sys.argv[1:] or [str(REPO / "cases" / "fan_out_exposed.toml")]
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("cases", nargs="*", default=[str(REPO / "cases" / "fan_out_exposed.toml")])
+    parser.add_argument("--cycles", type=int, help="override analysis.cycling.cycles")
+    parser.add_argument("--joint-size-mm", type=float, help="override mesh.joint_size_mm")
+    parser.add_argument("--solver", help="override analysis.solver (pardiso, cholmod, superlu, amg)")
+    parser.add_argument("--profile", action="store_true", help="print the 25 costliest functions (cProfile)")
+    args = parser.parse_args()
+    overrides = {k: v for k, v in (("analysis.cycling.cycles", args.cycles), ("mesh.joint_size_mm", args.joint_size_mm),
+                                   ("analysis.solver", args.solver)) if v is not None}
     print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, python {platform.python_version()}")
+    if overrides:
+        print("overrides: " + ", ".join(f"{k} = {v}" for k, v in overrides.items()))
     print("| case | assembly dofs | increments | Newton iterations | factorizations | cut-backs | solver | "
           "cycling s | total s | critical dW MPa |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for case in cases:
+    for case in args.cases:
         with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / Path(case).name
+            path.write_text(case_variant(Path(case).resolve(), overrides))
+            profiler = cProfile.Profile() if args.profile else None
             t = time.perf_counter()
-            s = run_case(case, Path(tmp) / "out", progress=False, mesh_dir=Path(tmp) / "meshes")
+            if profiler:
+                profiler.enable()
+            s = run_case(path, Path(tmp) / "out", progress=False, mesh_dir=Path(tmp) / "meshes")
+            if profiler:
+                profiler.disable()
             total = time.perf_counter() - t
         c = s["cycling"]
         st = c["solver"]
         print(f"| {Path(case).stem} | {c['dofs']:,} | {st['increments']} | {st['newton_iterations']} | "
               f"{st['factorizations']} | {st['cutbacks']} | {st['name']} | {st['wall_time_s']:.1f} | {total:.1f} | "
               f"{c['critical_joint']['dW_MPa']:.4f} |")
+        if profiler:
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
 if __name__ == "__main__":

@@ -174,6 +174,20 @@ def _inline(d: dict) -> bool:
     return set(d) <= {"T_C", "value"} and bool(d)
 
 
+def case_variant(base_path: Path, overrides: dict, name: str | None = None) -> str:
+    """TOML text of the case at ``base_path`` with dotted-key overrides, e.g. {"mesh.joint_size_mm": 0.0125}.
+
+    A mesh path is made absolute, so the text can be written anywhere; the
+    caller validates it by loading it like any case file.
+    """
+    raw = _absolute_paths(read_toml(base_path), base_path.parent)
+    for key, value in overrides.items():
+        _set(raw, key, value)
+    if name is not None:
+        raw.setdefault("case", {})["name"] = name
+    return _toml(raw)
+
+
 def generate(sweep_path: Path, out: Path) -> list[dict]:
     """Write and validate every case of the sweep; returns [{id, file, parameters}]."""
     spec, _ = load_sweep(sweep_path)

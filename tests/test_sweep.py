@@ -160,3 +160,18 @@ def test_invalid_generated_case_stops_before_running(sweep_dir, monkeypatch, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "unobtainium" in err[0] and "strip_0004" in err[0]
     assert not (d / "out" / "runs").exists()
+
+
+def test_case_variant_overrides_dotted_keys_and_stays_a_valid_case(repo, tmp_path):
+    """The benchmark's overrides go through the sweep writer: the copy loads, with the new values."""
+    from reliability.case import load_case
+    from reliability.sweep import case_variant
+
+    text = case_variant(repo / "cases" / "fan_out_exposed.toml",
+                        {"mesh.joint_size_mm": 0.0125, "analysis.cycling.cycles": 1}, name="variant")
+    path = tmp_path / "variant.toml"
+    path.write_text(text)
+    case = load_case(path)
+    assert case.name == "variant"
+    assert case.spec.mesh.joint_size_mm == 0.0125 and case.spec.analysis.cycling.cycles == 1
+    assert case.spec.geometry.backside == "exposed"  # untouched keys survive

@@ -58,6 +58,16 @@ def _zoom(summary: dict):
     return (j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half), j["name"]
 
 
+def _save_pair(fig, axes, out: Path, filename: str) -> str:
+    """Grid and legend on each panel, save atomically, close; returns the file name."""
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    atomic_save_figure(fig, out / filename)
+    plt.close(fig)
+    return filename
+
+
 def comparison_plots(runs, out: Path) -> dict[str, str]:
     """Write the plots into ``out``; returns {title: file name}."""
     plots: dict[str, str] = {}
@@ -120,12 +130,7 @@ def comparison_plots(runs, out: Path) -> dict[str, str]:
     ax2.set_xlabel("temperature (C)")
     ax2.set_ylabel("warpage (um, + = convex)")
     ax2.set_title("warpage vs temperature (free package)")
-    for ax in (ax1, ax2):
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    atomic_save_figure(fig, out / "warpage.png")
-    plt.close(fig)
-    plots["warpage profiles and warpage vs temperature"] = "warpage.png"
+    plots["warpage profiles and warpage vs temperature"] = _save_pair(fig, (ax1, ax2), out, "warpage.png")
 
     cycling = [r for r in runs if (r.summary.get("cycling") or {}).get("status") == "complete"]
     if len(cycling) == len(runs):
@@ -166,10 +171,6 @@ def comparison_plots(runs, out: Path) -> dict[str, str]:
         ax2.set_xlabel("temperature (C)")
         ax2.set_ylabel("assembly warpage (um)")
         ax2.set_title("assembly warpage over the last cycle")
-        for ax in (ax1, ax2):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-        atomic_save_figure(fig, out / "hysteresis_and_warpage_loop.png")
-        plt.close(fig)
-        plots["hysteresis loops and assembly warpage loop"] = "hysteresis_and_warpage_loop.png"
+        plots["hysteresis loops and assembly warpage loop"] = _save_pair(fig, (ax1, ax2), out,
+                                                                         "hysteresis_and_warpage_loop.png")
     return plots

@@ -31,7 +31,7 @@ FAMILIES = {
 }
 
 # bump when a change to the builders changes the meshes they produce
-GEOMETRY_VERSION = "1"
+GEOMETRY_VERSION = "2"  # 2: the board meshes at board_size_mm away from small package features
 
 
 @dataclass

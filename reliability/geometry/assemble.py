@@ -222,9 +222,12 @@ def _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, 
         thr = field.add("Threshold")
         field.setNumber(thr, "InField", dist)
         field.setNumber(thr, "SizeMin", s)
-        field.setNumber(thr, "SizeMax", size)
+        # grow on to the coarsest size: capped at ``size`` it would also cap the
+        # board (this field is not restricted), which then meshed at the package
+        # size instead of board_size; the package's own cap is its constant field
+        field.setNumber(thr, "SizeMax", coarse)
         field.setNumber(thr, "DistMin", 0.5 * s)
-        field.setNumber(thr, "DistMax", 0.5 * s + reach(s, size))
+        field.setNumber(thr, "DistMax", 0.5 * s + reach(s, coarse))
         fields.append(thr)
 
     interfaces = sorted({c for name, cs in lines.items() if name.endswith(("_package", "_board")) for c in cs})

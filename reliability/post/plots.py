@@ -45,12 +45,28 @@ def _triangulation(model: Model, u: np.ndarray, mag: float) -> Triangulation:
 
 def draw_field(ax, model: Model, u: np.ndarray, values: np.ndarray, mag: float, vmin=None, vmax=None,
                zoom=None, cmap: str = "viridis"):
-    """Element values on the magnified deformed shape, into an existing axes; returns the mappable."""
-    tri = _triangulation(model, u, mag)
-    colours = np.repeat(np.asarray(values, dtype=float), 4)
+    """Element values on the magnified deformed shape, into an existing axes; returns the mappable.
+
+    Every plotting sub-triangle gets its own three vertices coloured with its
+    element's value and is drawn Gouraud-shaded: it looks flat, and Agg draws
+    the whole mesh in one call instead of one path per triangle (half the
+    time at 170 k sub-triangles).  A zoom draws only what it shows.
+    """
+    xy = model.nodes + mag * u
+    tris = model.elements[:, _SUBTRIANGLES]  # (elements, 4, 3)
+    colours = np.broadcast_to(np.asarray(values, dtype=float)[:, None, None], tris.shape)
+    if zoom is not None:
+        x0, y0, x1, y1 = zoom
+        pad = 0.05 * max(x1 - x0, y1 - y0)
+        corners = xy[model.elements[:, :3]]
+        keep = ((corners[:, :, 0].max(1) >= x0 - pad) & (corners[:, :, 0].min(1) <= x1 + pad)
+                & (corners[:, :, 1].max(1) >= y0 - pad) & (corners[:, :, 1].min(1) <= y1 + pad))
+        tris, colours = tris[keep], colours[keep]
+    pts = xy[tris.reshape(-1)]
     cm = plt.get_cmap(cmap).with_extremes(bad="0.85")
-    pc = ax.tripcolor(tri, facecolors=np.ma.masked_invalid(colours), cmap=cm, vmin=vmin, vmax=vmax,
-                      edgecolors="none", shading="flat")
+    tri = Triangulation(pts[:, 0], pts[:, 1], np.arange(pts.shape[0]).reshape(-1, 3))
+    pc = ax.tripcolor(tri, np.ma.masked_invalid(colours.reshape(-1)), cmap=cm, vmin=vmin, vmax=vmax,
+                      shading="gouraud")
     ax.set_aspect("equal")
     if zoom is not None:
         x0, y0, x1, y1 = zoom

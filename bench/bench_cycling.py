@@ -3,6 +3,7 @@
     python bench/bench_cycling.py [case ...]
     python bench/bench_cycling.py --joint-size-mm 0.0125     # the same case, coarser joint layers
     python bench/bench_cycling.py --cycles 1 --profile        # where one cycle's time goes
+    python bench/bench_cycling.py --set analysis.cycling.increments_per_ramp=6   # any case key
 
 Runs each case from scratch (fresh mesh cache and results folder) and prints
 its size, increments, Newton iterations, factorizations, the solver and the
@@ -19,6 +20,7 @@ import platform
 import pstats
 import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 from reliability.run import run_case
@@ -33,10 +35,18 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, help="override analysis.cycling.cycles")
     parser.add_argument("--joint-size-mm", type=float, help="override mesh.joint_size_mm")
     parser.add_argument("--solver", help="override analysis.solver (pardiso, cholmod, superlu, amg)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override any case key, e.g. --set analysis.cycling.increments_per_ramp=8 (repeatable)")
     parser.add_argument("--profile", action="store_true", help="print the 25 costliest functions (cProfile)")
     args = parser.parse_args()
     overrides = {k: v for k, v in (("analysis.cycling.cycles", args.cycles), ("mesh.joint_size_mm", args.joint_size_mm),
                                    ("analysis.solver", args.solver)) if v is not None}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        try:  # a TOML value (number, boolean, array, quoted string), else a bare string
+            overrides[key.strip()] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            overrides[key.strip()] = value.strip()
     print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, python {platform.python_version()}")
     if overrides:
         print("overrides: " + ", ".join(f"{k} = {v}" for k, v in overrides.items()))

@@ -145,7 +145,7 @@ class CyclingRun:
         arrays["record"] = np.array(rec.to_json())
         arrays["key"] = np.array(self.key)
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        np.savez(buf, **arrays)  # uncompressed: zlib cost 1.4 s per cycle for ~10 MB
         atomic_write_bytes(self.checkpoint, buf.getvalue())
 
     def _load(self):

@@ -109,6 +109,7 @@ class CyclingSpec(pydantic.BaseModel):
     increments_per_dwell: int = pydantic.Field(8, ge=1, le=1000)
     max_cutbacks: int = pydantic.Field(8, ge=0, le=30)
     tolerance: PositiveNumber = 1e-5  # Newton: ||R|| <= tolerance * ||sum |f_e| ||
+    newton: Literal["bfgs", "full"] = "bfgs"  # quasi-Newton on a kept factor, or a factorization every step
 
     @pydantic.model_validator(mode="after")
     def _extremes(self):

@@ -269,7 +269,8 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
     check_temperature_range(case, section.assignment, [lo, hi] + ([sft] if cyc.cooldown else []), "analysis.cycling")
     profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, start)
     problem = InelasticProblem(section.model, section.assignment, analysis.kinematics, T_ref,
-                               symmetry_line=section.symmetry_line, solver=analysis.solver, tol=cyc.tolerance)
+                               symmetry_line=section.symmetry_line, solver=analysis.solver, tol=cyc.tolerance,
+                               newton=cyc.newton)
     settings = CyclingSettings(profile, cyc.increments_per_ramp, cyc.increments_per_dwell, cyc.max_cutbacks,
                                case.spec.fatigue.interface_layer_mm)
     key = hashlib.sha256(json.dumps([case.raw, section.model.fingerprint(), __version__], sort_keys=True,
@@ -300,6 +301,7 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
     info.update(status="complete")
     info["solver"] = {
         "name": problem.solver.name,
+        "newton": problem.newton,
         "increments": rec.increments,
         "newton_iterations": problem.iterations,
         "factorizations": problem.solver.factorizations,

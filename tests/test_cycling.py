@@ -161,7 +161,9 @@ def test_failure_keeps_the_last_converged_state_and_resume_completes(tmp_path, m
     resumed = json.loads((tmp_path / "failing" / "summary.json").read_text())
     a = resumed["cycling"]["critical_joint"]["dW_MPa"]
     b = reference["cycling"]["critical_joint"]["dW_MPa"]
-    assert abs(a - b) <= 1e-4 * b  # same to the Newton tolerance (the predictor restarts on resume)
+    # same to the Newton tolerance: the resumed run restarts its predictor and BFGS factor, and
+    # BFGS stops just under the residual tolerance (1e-5), not far below it like Newton
+    assert abs(a - b) <= 5e-4 * b
 
 
 def _run_clean(tmp_path, capsys):

@@ -11,6 +11,7 @@ trace under cyclic loading keeps dissipating - the Bauschinger effect) or
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -53,13 +54,15 @@ class BilinearModel:
         Et = self.params.tangent_modulus_MPa
         return E * Et / (E - Et)
 
-    def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None):
-        del dt  # rate independent
+    def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None,
+               lazy_tangent: bool = False, dp_guess=None):
+        del dt, dp_guess  # rate independent, closed-form return mapping
         G, K = self.moduli(T_C)
         H = self.hardening_modulus(T_C)
         n = eps.shape[0]
-        D = j2.isotropic_D(np.full(n, G), np.full(n, K))
-        sig_tr = np.einsum("nij,nj->ni", D, eps - eps_th - state["eps_p"])
+        # one D for all points (a broadcast view), built only for the tangent
+        D = np.broadcast_to(j2.isotropic_D(G, K), (n, 4, 4))
+        sig_tr = j2.elastic_stress(eps - eps_th - state["eps_p"], G, K)
         kinematic = self.params.hardening == "kinematic"
         xi = j2.deviator(sig_tr) - (state["beta"] if kinematic else 0.0)
         q_tr = j2.equivalent(xi)
@@ -70,7 +73,8 @@ class BilinearModel:
             N = np.where(q_tr[:, None] > 0, 1.5 * xi / q_tr[:, None], 0.0)
         sig = sig_tr - (2.0 * G * dp)[:, None] * N
         kappa = np.where(dp > 0, 1.0 / (3.0 * G + H), 0.0)
-        C = j2.consistent_tangent(D, np.full(n, G), N, dp, q_tr, kappa)
+        C = partial(j2.consistent_tangent, D, G, N, dp, q_tr, kappa)
+        C = C if lazy_tangent else C()
         d_eps_p = j2.engineering(N * dp[:, None])
         sig_n = stress_n if stress_n is not None else sig
         new = {

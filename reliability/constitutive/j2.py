@@ -43,6 +43,17 @@ def isotropic_D(G, K) -> np.ndarray:
     return D
 
 
+def elastic_stress(eps: np.ndarray, G: float, K: float) -> np.ndarray:
+    """Isotropic stress (n, 4) from engineering strain (n, 4): K tr(eps) + 2G dev(eps), tau = G gamma.
+
+    The same as ``isotropic_D(G, K) @ eps`` without building n copies of D.
+    """
+    tr = eps[:, :3].sum(axis=1, keepdims=True)
+    sig = 2.0 * G * eps + (K - 2.0 * G / 3.0) * tr * HYDRO
+    sig[:, 3] *= 0.5  # engineering shear: tau = G gamma
+    return sig
+
+
 def deviator(sig: np.ndarray) -> np.ndarray:
     """Deviatoric stress (tensor components; the shear entry is tau_xy)."""
     p = sig[..., :3].mean(axis=-1, keepdims=True)

@@ -58,7 +58,8 @@ def _cmd_run(args) -> int:
         name = f"JEDEC {prof['jedec']}" if prof["jedec"] else "cycle"
         st = cyc["solver"]
         print(f"thermal cycling: {name} {prof['t_min_C']:g}/{prof['t_max_C']:g} C, {prof['cycles']} cycles; "
-              f"{st['increments']} increments, {st['newton_iterations']} Newton iterations, "
+              f"{st['increments']} increments, {st['newton_iterations']} {st.get('newton', 'full')} iterations "
+              "(residual evaluations), "
               f"{st['factorizations']} factorizations, {st['cutbacks']} cut-backs, {st['wall_time_s']:.1f} s")
         crit = cyc.get("critical_joint")
         if crit:

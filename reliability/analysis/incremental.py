@@ -4,18 +4,26 @@ Equilibrium at the end of an increment (time t, temperature T):
 
     R(u) = sum_e int B^T sigma(u, T, dt, state_n) dw = 0
 
-solved by Newton's method with the consistent tangent.  Elastic regions are
-linear in u; their stiffness is assembled once per increment (it depends on
-T through the tables).  Only the elements of inelastic materials are
-re-evaluated and re-assembled at each iteration, into the same CSR pattern.
+Elastic regions are linear in u: their stiffness is assembled once per
+temperature (and once per run for materials whose stiffness does not depend
+on T), and their force is one sparse product per iteration.  Only the
+elements of inelastic materials are re-evaluated, and their consistent
+tangents assembled into the same CSR pattern only when a step needs them.
+
+Iteration (``newton``): ``"bfgs"`` (default) takes quasi-Newton steps from
+the last factorized tangent (kept in single precision) with BFGS updates of
+this increment, and factorizes the current tangent only when a step fails to
+halve the residual; ``"full"`` factorizes the tangent at every step.  On the
+default fan-out case (3 JEDEC G cycles) BFGS needs 77 factorizations and
+587 evaluations where Newton needs 233 and 374, and the run takes a third
+less time; dW of the critical joint agrees to 0.05 %.
 
 Convergence: ||R||_2 <= tol * ||sum_e |f_e| ||_2 (the residual against the
 size of the element forces that make it up), tol = 1e-5 by default: on the
 paste-plug WLP, dW of the critical joint moves by 0.06 % from tol = 1e-6
-(1.1 % at 1e-4) while the factorizations drop from 139 to 98 per cycle.
-Newton steps are damped by a backtracking line search.  An increment that does not
-converge within ``max_iterations`` raises :class:`IncrementFailed`; the caller
-cuts the step back.
+(1.1 % at 1e-4).  Steps are damped by a backtracking line search.  An
+increment that does not converge within ``max_iterations`` Newton steps
+raises :class:`IncrementFailed`; the caller cuts the step back.
 """
 
 from __future__ import annotations

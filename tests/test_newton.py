@@ -11,6 +11,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from conftest import make_material
 from reliability.analysis.cycling import CyclingRun, CyclingSettings
@@ -93,3 +94,17 @@ def test_pardiso_single_precision_factor_is_a_few_percent_off():
     assert np.linalg.norm(K @ x[False] - b) <= 1e-8 * np.linalg.norm(b)
     err = np.linalg.norm(x[True] - x[False]) / np.linalg.norm(x[False])
     assert 1e-9 < err < 0.1, err
+
+
+@pytest.mark.skipif("pardiso" not in available_solvers(), reason="pypardiso (MKL) is not installed")
+def test_single_precision_falls_back_to_double_on_a_float32_singular_matrix():
+    """[[1, 1 - 1e-10], [1 - 1e-10, 1]] is SPD but singular in float32: the factor is redone in double."""
+    A = np.eye(4)
+    A[0, 1] = A[1, 0] = 1.0 - 1e-10
+    A[2, 3] = A[3, 2] = 0.5
+    s = make_solver("pardiso", single=True)
+    s.factorize(sp.csr_matrix(A))
+    b = np.array([1.0, 2.0, 3.0, 4.0])
+    x = s.solve(b)
+    assert not s.single
+    assert np.linalg.norm(A @ x - b) <= 1e-6 * np.linalg.norm(b)

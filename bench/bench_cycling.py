@@ -71,7 +71,13 @@ def main() -> None:
               f"{st['factorizations']} | {st['cutbacks']} | {st['name']} | {st['wall_time_s']:.1f} | {total:.1f} | "
               f"{c['critical_joint']['dW_MPa']:.4f} |")
         if profiler:
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(25)
+            # where the run goes, by stage (cumulative): meshing, thermo-elastic states,
+            # residual evaluations, tangents, factorizations, solves, plots
+            stats.sort_stats("cumulative").print_stats(
+                r"assemble.py:\d+\(build_model\)|thermoelastic.py:\d+\(solve\)|incremental.py:\d+\((evaluate|tangent)\)"
+                r"|solvers.py:\d+\((factorize|solve)\)|run.py:\d+\((_write_plots|_write_cycling_files)\)")
 
 
 if __name__ == "__main__":

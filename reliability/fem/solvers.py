@@ -48,12 +48,22 @@ def _has(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
+def _has_pardiso() -> bool:
+    """pypardiso imports and finds MKL (installed is not enough: MKL is x86-64 only)."""
+    _point_pypardiso_at_mkl()
+    try:
+        import pypardiso  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
 def available_solvers() -> list[str]:
     """Installed backends, fastest direct solver first."""
     out = []
     # PARDISO first: measured 3-4x faster than CHOLMOD (Debian's SuiteSparse 5)
     # at 175 k and 1 M unknowns on this machine (bench/README.md)
-    if _has("pypardiso"):
+    if _has_pardiso():
         out.append("pardiso")
     if _has_cholmod():
         out.append("cholmod")
@@ -190,7 +200,7 @@ class PardisoSolver:
         iparm[27] = 1 if single else 0
         self._key = None
         self._upper = None
-        self._U = None
+        self._n = 0
         self.factorizations = 0
         self.threads = _Threads(threads)
 
@@ -216,8 +226,8 @@ class PardisoSolver:
                 self._upper = K.indices >= rows
                 U = sp.triu(K, format="csr")
                 U.sort_indices()
-                self._U = U
                 self._ps._check_A(U)
+                self._n = U.shape[0]
                 # PARDISO's 1-based index arrays, kept: pypardiso rebuilds them on every call
                 self._ia = (U.indptr + 1).astype(np.int32)
                 self._ja = (U.indices + 1).astype(np.int32)
@@ -234,10 +244,14 @@ class PardisoSolver:
             return self._call(33, np.asfortranarray(b, dtype=self._a.dtype)).astype(float, copy=False)
 
     def _call(self, phase: int, b: np.ndarray) -> np.ndarray:
-        """One PARDISO call on the stored upper triangle (pypardiso's library handle and iparm)."""
+        """One PARDISO call on the stored upper triangle (pypardiso's library handle and iparm).
+
+        PARDISO keeps pointers to the arrays between phases, so ``_a``, ``_ia``
+        and ``_ja`` live as long as the factor.
+        """
         import ctypes
 
-        ps, n = self._ps, self._U.shape[0]
+        ps, n = self._ps, self._n
         x = np.zeros_like(b)
         error = ctypes.c_int32(0)
         i32 = ctypes.POINTER(ctypes.c_int32)

@@ -63,6 +63,8 @@ def main() -> None:
         u = np.random.default_rng(0).normal(size=asm.n_dofs) * 1e-3
         t_rec, _ = timed(lambda: np.einsum("eij,eqj->eqi", D[:, 0], element_strain(kin.B, asm.gather(u))))
         solver = make_solver("auto")
+        if hasattr(solver, "use_node_blocks"):  # as the thermo-elastic solve does
+            solver.use_node_blocks(layout.free, layout.n_full, structure=asm.node_graph.upper_blocks)
         t0 = time.perf_counter()
         solver.factorize(K)
         t_first = time.perf_counter() - t0

@@ -94,6 +94,10 @@ class ThermoElasticProblem:
         self.solver = make_solver(solver, n_dofs=self.layout.n_free)
         if hasattr(self.solver, "set_near_nullspace"):
             self.solver.set_near_nullspace(rigid_body_modes(model.nodes, self.layout.free, model.n_nodes))
+        if hasattr(self.solver, "use_node_blocks"):  # PARDISO: ordering on the node graph, 4x cheaper
+            graph = self.assembler.node_graph
+            self.solver.use_node_blocks(self.layout.free, self.layout.n_full,
+                                        structure=graph.upper_blocks if graph is not None else None)
         self._stiffness_key = None
 
     @property

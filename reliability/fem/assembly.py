@@ -58,7 +58,9 @@ class Assembler:
         self.n_dofs = int(n_dofs)
         if pattern is None:
             pattern = generic_pattern(self.dofmap, self.n_dofs)
-        self.indptr, self.indices, self._where = pattern
+        self.indptr, self.indices, self._where = pattern[:3]
+        # the node graph of a block pattern: the solver's 2x2-block structure comes cheaply from it
+        self.node_graph = pattern[3] if len(pattern) > 3 else None
         self.nnz = int(self.indptr[-1])
         flat = self.dofmap.ravel()
         self._keep_vector = np.flatnonzero(flat >= 0)
@@ -90,7 +92,7 @@ class Assembler:
         np.add.at(out, where.ravel(), Ke.reshape(-1))
 
     def stiffness_data(self, B: np.ndarray, D: np.ndarray, w: np.ndarray, elements: np.ndarray | None = None,
-                       chunk: int = 32768) -> np.ndarray:
+                       chunk: int = 16384) -> np.ndarray:
         """CSR data of sum_e int B^T D B over all elements, or over ``elements`` only.
 
         Element matrices are computed and scattered in chunks, so neither the

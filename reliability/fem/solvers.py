@@ -29,6 +29,8 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+from .sparsity import upper_blocks
+
 SOLVERS = ("auto", "cholmod", "pardiso", "superlu", "amg")
 AMG_THRESHOLD = 3_000_000
 
@@ -176,6 +178,11 @@ class PardisoSolver:
 
     The analysis (ordering, symbolic factorization, PARDISO phase 11) runs
     once per sparsity pattern; every refactorization is phase 22 only.
+    After :meth:`use_node_blocks` the matrix goes to PARDISO in 2x2 node
+    blocks (BSR): the ordering works on the node graph, a quarter of the
+    dof graph (1 M dofs: first factorization 7.4 -> 4.4 s).  Block solves
+    are slower on small systems (158 k dofs: 11 vs 7 ms), so an
+    incremental run with many solves per factor keeps single entries.
     """
 
     name = "pardiso"
@@ -201,8 +208,26 @@ class PardisoSolver:
         self._key = None
         self._upper = None
         self._n = 0
+        self._numbers = None  # full dof number of each free dof, for 2x2 node blocks
+        self._structure = None
+        self._source = None
         self.factorizations = 0
         self.threads = _Threads(threads)
+
+    def use_node_blocks(self, numbers: np.ndarray, n_numbers: int, structure=None) -> None:
+        """Factorize in 2x2 node blocks (PARDISO's BSR input, ``iparm[36] = 2``).
+
+        ``numbers`` (n_free,): the full dof (2 node + component) of each row
+        of the matrices to come; ``n_numbers``: the full dof count.
+        ``structure``: a callable returning :func:`~.sparsity.upper_blocks`
+        of their pattern, if the caller can build it faster (the assembler
+        can, from its node graph).  The ordering then runs on the node
+        graph: at 1 M dofs PARDISO's analysis takes 1.4 s instead of 5 s.
+        """
+        self._numbers = np.asarray(numbers, dtype=np.int64)
+        self._n_numbers = int(n_numbers)
+        self._structure = structure
+        self._key = None
 
     def factorize(self, K: sp.spmatrix) -> None:
         try:
@@ -222,26 +247,66 @@ class PardisoSolver:
         key = (K.shape, K.indptr.tobytes(), K.indices.tobytes())
         with self.threads:
             if key != self._key:
-                rows = np.repeat(np.arange(K.shape[0]), np.diff(K.indptr))
-                self._upper = K.indices >= rows
-                U = sp.triu(K, format="csr")
-                U.sort_indices()
-                self._ps._check_A(U)
-                self._n = U.shape[0]
-                # PARDISO's 1-based index arrays, kept: pypardiso rebuilds them on every call
-                self._ia = (U.indptr + 1).astype(np.int32)
-                self._ja = (U.indices + 1).astype(np.int32)
-                self._a = U.data.astype(np.float32) if self.single else U.data
-                self._call(11, np.zeros(K.shape[0], dtype=self._a.dtype))
+                self._analyse(K)
                 self._key = key
+            elif self._source is not None:
+                self._gather(K.data)
             else:
                 self._a[:] = K.data[self._upper]
-            self._call(22, np.zeros(K.shape[0], dtype=self._a.dtype))
+            self._call(22, np.zeros(self._rows, dtype=self._a.dtype))
         self.factorizations += 1
 
+    def _analyse(self, K: sp.csr_matrix) -> None:
+        """Upper triangle (of entries, or of 2x2 blocks) in PARDISO's arrays, and its analysis (phase 11)."""
+        dtype = np.float32 if self.single else np.float64
+        blocks = self._numbers is not None and self._numbers.size == K.shape[0]
+        if blocks:
+            if not K.has_sorted_indices:
+                K.sort_indices()
+            if self._structure is not None:
+                indptr, indices, self._source = self._structure()
+            else:
+                indptr, indices, self._source = upper_blocks(K.indptr, K.indices, self._numbers, self._n_numbers)
+            # the few values not taken from K: the unit diagonal of fixed and padded rows, and zeros
+            self._ones = np.flatnonzero(self._source == K.nnz)
+            self._zeros = np.flatnonzero(self._source > K.nnz)
+            if self._source.size < 2**31 and K.nnz < 2**31:
+                self._source = self._source.astype(np.int32)
+            self._a = np.empty(self._source.size, dtype=dtype)
+            self._gather(K.data)
+            self._n = indptr.size - 1
+            self._rows = 2 * self._n
+        else:
+            rows = np.repeat(np.arange(K.shape[0]), np.diff(K.indptr))
+            self._upper = K.indices >= rows
+            U = sp.triu(K, format="csr")
+            U.sort_indices()
+            self._ps._check_A(U)
+            indptr, indices = U.indptr, U.indices
+            self._a = U.data.astype(dtype)
+            self._source = None
+            self._n = self._rows = U.shape[0]
+        self._ps.iparm[36] = 2 if blocks else 0
+        # PARDISO's 1-based index arrays, kept: pypardiso rebuilds them on every call
+        self._ia = (indptr + 1).astype(np.int32)
+        self._ja = (indices + 1).astype(np.int32)
+        self._call(11, np.zeros(self._rows, dtype=dtype))
+
+    def _gather(self, data: np.ndarray) -> None:
+        # mode="clip": take writes straight into the (maybe float32) array PARDISO reads,
+        # and the indices past K's values (ones and zeros) are set afterwards
+        np.take(data, self._source, out=self._a, mode="clip")
+        self._a[self._ones] = 1.0
+        self._a[self._zeros] = 0.0
+
     def solve(self, b: np.ndarray) -> np.ndarray:
+        b = np.asarray(b)
         with self.threads:
-            return self._call(33, np.asfortranarray(b, dtype=self._a.dtype)).astype(float, copy=False)
+            if self._source is None:
+                return self._call(33, np.asfortranarray(b, dtype=self._a.dtype)).astype(float, copy=False)
+            padded = np.zeros((self._rows,) + b.shape[1:], dtype=self._a.dtype, order="F")
+            padded[self._numbers] = b
+            return self._call(33, padded)[self._numbers].astype(float, copy=False)
 
     def _call(self, phase: int, b: np.ndarray) -> np.ndarray:
         """One PARDISO call on the stored upper triangle (pypardiso's library handle and iparm).

@@ -7,6 +7,8 @@ column) map to a spare slot ``nnz`` that is cut off.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -74,7 +76,9 @@ def block_pattern(elements: np.ndarray, n_nodes: int, free_index: np.ndarray):
     n_ip, n_idx, n_where = _dedupe(n_nodes, rows, cols)
     del rows, cols, pair_el
     L = np.diff(n_ip)
-    full = sp.bsr_matrix((np.zeros((n_idx.size, 2, 2)), n_idx, n_ip), shape=(2 * n_nodes, 2 * n_nodes)).tocsr()
+    # int8 zeros: only the index arrays of the expansion are wanted
+    full = sp.bsr_matrix((np.zeros((n_idx.size, 2, 2), dtype=np.int8), n_idx, n_ip),
+                         shape=(2 * n_nodes, 2 * n_nodes)).tocsr()
     full_ip, full_idx = full.indptr.astype(np.int64), full.indices
     del full
     n_full = full_idx.size
@@ -102,15 +106,121 @@ def block_pattern(elements: np.ndarray, n_nodes: int, free_index: np.ndarray):
     drop = np.unique(where[touched][hit])
     nnz = n_full - drop.size
     if drop.size:
+        # a kept entry moves down by the number of cut entries before it (a binary search in
+        # the few cut positions, by chunks to bound the temporaries); a cut one goes to the spare slot
+        dropped = drop.astype(it)
+        flat = where.reshape(-1)
+        for start in range(0, flat.size, 1 << 22):
+            chunk = flat[start:start + (1 << 22)]
+            chunk -= np.searchsorted(dropped, chunk).astype(it)
+        sub = where[touched]
+        sub[hit] = nnz
+        where[touched] = sub
         is_drop = np.zeros(n_full, dtype=bool)
         is_drop[drop] = True
-        cut = is_drop[where]
-        # a kept entry moves down by the number of cut entries before it; a cut one goes to the spare slot
-        where -= np.cumsum(is_drop, dtype=it)[where]
-        where[cut] = nnz
         full_idx = full_idx[~is_drop]
-    indices = free_index[full_idx].astype(np.int32)
+    indices = free_index.astype(np.int32)[full_idx]
     row_of_drop = np.searchsorted(full_ip, drop, side="right") - 1
     counts = (np.diff(full_ip) - np.bincount(row_of_drop, minlength=2 * n_nodes))[~is_fixed]
     indptr = np.concatenate(([0], np.cumsum(counts)))
-    return indptr, indices, where
+    return indptr, indices, where, NodeGraph(n_ip, n_idx, drop, is_fixed)
+
+
+@dataclass
+class NodeGraph:
+    """The node graph a :func:`block_pattern` was expanded from, and the full-pattern entries it cut."""
+
+    indptr: np.ndarray  # (n_nodes + 1,) node CSR
+    indices: np.ndarray  # sorted neighbours of each node
+    dropped: np.ndarray  # sorted positions, in the full 2x2 expansion, of the entries cut out
+    fixed: np.ndarray  # (2 n_nodes,) bool
+
+    def upper_blocks(self):
+        """:func:`upper_blocks` of the free-dof pattern, by arithmetic on the node graph.
+
+        Same result as from the CSR pattern, in a fifth of the time (no
+        deduplication: the node graph is the block pattern).
+        """
+        n_ip, n_idx = self.indptr, self.indices
+        nn = n_ip.size - 1
+        # 32-bit throughout while it fits: fresh memory costs more here than arithmetic
+        it = np.int32 if 4 * int(n_ip[-1]) < 2**31 - 1 else np.int64
+        L = np.diff(n_ip).astype(it)
+        row = np.repeat(np.arange(nn, dtype=it), L)
+        up = np.flatnonzero(n_idx >= row).astype(it)
+        p = row[up]
+        del row
+        b_indptr = np.concatenate(([0], np.cumsum(np.bincount(p, minlength=nn))))
+        b_indices = n_idx[up].astype(np.int32)
+        nnz = int(4 * n_ip[-1]) - self.dropped.size
+        # full position of dof pair (2p+i, 2q+j): 4 n_ip[p] + 2 i L[p] + 2 (k - n_ip[p]) + j;
+        # PARDISO's slot in the block: i + 2 j (column-major)
+        base = n_ip[p].astype(it)
+        base += up
+        base *= 2
+        Lp = 2 * L[p]
+        source = np.empty((up.size, 2, 2), dtype=it)  # [block, j, i]
+        source[:, 0, 0] = base
+        source[:, 1, 0] = base + 1
+        base += Lp
+        source[:, 0, 1] = base
+        source[:, 1, 1] = base + 1
+        del base, Lp, up
+        source = source.ravel()
+        if self.dropped.size:
+            dropped = self.dropped.astype(it)
+            before = np.searchsorted(dropped, source).astype(it)
+            cut = dropped[np.minimum(before, dropped.size - 1)] == source
+            source -= before  # the entries cut out before a position move it down
+            source[cut] = nnz + 1  # a fixed row or column: zero ...
+            diagonal = np.flatnonzero(cut.reshape(-1, 4)[:, [0, 3]].any(axis=1) & (b_indices == p))
+            for i in (0, 1):  # ... except a fixed dof's own diagonal: one
+                d = diagonal[self.fixed[2 * p[diagonal] + i]]
+                source[4 * d + 3 * i] = nnz
+        return b_indptr, b_indices, source
+
+
+def upper_blocks(indptr: np.ndarray, indices: np.ndarray, numbers: np.ndarray, n_numbers: int):
+    """Upper block triangle (2x2 BSR) of a symmetric CSR pattern, and where each block value comes from.
+
+    ``numbers`` (n,) gives each row/column its place in a numbering of two
+    per node (node = number // 2), strictly increasing: the full dof of each
+    free dof.  The blocks are the node pairs; a number that is not in
+    ``numbers`` (a fixed dof, or the pad that makes ``n_numbers`` even) gets
+    a unit diagonal, so the block matrix is the free-dof matrix with
+    identity rows and columns added, and has the same solution there.
+
+    Returns the block CSR ``indptr`` and ``indices`` (upper triangle of
+    blocks, diagonal blocks whole) and ``source`` (4 per block, column-major
+    within the block, as PARDISO reads BSR with 1-based indices): the index
+    of each value in ``concatenate((K.data, [1.0, 0.0]))``.
+
+    Why: PARDISO's nested dissection on the node graph takes a quarter of
+    the time it takes on the dof graph (1 M dofs: 1.4 s against 5 s), and
+    its factorization works on dense 2x2 blocks.
+    """
+    n = indptr.size - 1
+    nnz = int(indptr[-1])
+    nb = (int(n_numbers) + 1) // 2
+    it = np.int32 if max(2 * nb, nnz) < 2**31 - 1 else np.int64
+    numbers = np.asarray(numbers, dtype=np.int64)
+    node, comp = (numbers >> 1).astype(it), (numbers & 1).astype(np.int8)
+    rowlen = np.diff(indptr)
+    row_node = np.repeat(node, rowlen)
+    col_node = node[indices]
+    keep = np.flatnonzero(col_node >= row_node)
+    rows, cols = row_node[keep], col_node[keep]
+    del row_node, col_node
+    missing = np.ones(2 * nb, dtype=bool)
+    missing[numbers] = False
+    pad = np.flatnonzero(missing)
+    pad_node = (pad >> 1).astype(it)
+    b_indptr, b_indices, block = _dedupe(nb, np.concatenate((rows, pad_node)), np.concatenate((cols, pad_node)))
+    del rows, cols
+    slot = 4 * block.astype(np.int64)
+    source = np.full(4 * b_indices.size, nnz + 1, dtype=np.int64)  # structurally zero
+    m = keep.size
+    slot[:m] += np.repeat(comp, rowlen)[keep] + 2 * comp[indices[keep]]
+    source[slot[:m]] = keep
+    source[slot[m:] + 3 * (pad & 1)] = nnz  # unit diagonal
+    return b_indptr, b_indices, source

@@ -139,3 +139,26 @@ def test_elastic_stress_equals_the_isotropic_stiffness_product():
     G, K = 20000.0, 45000.0
     ref = np.einsum("ij,nj->ni", j2.isotropic_D(G, K), eps)
     assert np.abs(j2.elastic_stress(eps, G, K) - ref).max() <= 1e-12 * np.abs(ref).max()
+
+
+def test_threaded_evaluation_equals_serial():
+    """Splitting each group's points over worker threads changes nothing but the wall time."""
+    model, mats = _strip()
+    problem = InelasticProblem(model, mats, "plane_strain", 217.0)
+    state = problem.initial_state()
+    for k, T in enumerate((180.0, 140.0)):
+        state = problem.increment(state, 60.0 * (k + 1), T)
+    u = state.u * 1.01
+    out = {}
+    for workers in (1, 3):
+        problem.workers, problem.min_part_elements = workers, 1
+        problem._dp_hints = (None, None, [])  # the same local starting points for both
+        assert len(problem._parts(problem.groups[0])) == workers
+        R, tangent, trial, stresses, scale = problem.evaluate(u, 120.0, 60.0, state)
+        out[workers] = (R, tangent().toarray(), trial, stresses, scale)
+    (R1, K1, t1, s1, c1), (R3, K3, t3, s3, c3) = out[1], out[3]
+    assert np.abs(R3 - R1).max() <= 1e-12 * c1 and abs(c3 - c1) <= 1e-12 * c1
+    assert np.abs(K3 - K1).max() <= 1e-12 * np.abs(K1).max()
+    for a, b in zip(t1, t3):
+        assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert all(np.array_equal(a, b) for a, b in zip(s1, s3))

@@ -59,7 +59,7 @@ def main() -> None:
     K = problem.stiffness(-75.0)
     row("assembly", time.perf_counter() - t, f"K {(K.data.nbytes + K.indices.nbytes) / MiB:,.0f} MiB, {K.nnz:,} nonzeros")
     t = time.perf_counter()
-    problem.factorize(-75.0, K)
+    problem.factorize(-75.0, K, consume=True)  # K's values are released once PARDISO has its copy
     row(f"factorization ({problem.solver.name})", time.perf_counter() - t)
     del K
     t = time.perf_counter()

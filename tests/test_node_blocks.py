@@ -115,3 +115,32 @@ def test_block_and_entry_factors_agree_on_refactorization(single):
         assert np.linalg.norm(x_b - x) <= tol * np.linalg.norm(x)
         assert np.linalg.norm(x_p - x) <= tol * np.linalg.norm(x)
     assert blocks._source is not None and blocks.factorizations == 2
+
+
+@needs_pardiso
+def test_consumed_stiffness_is_released_and_the_solution_unchanged():
+    model = layered_strip([("cu", 0.3), ("si", 0.3)], 10.0, nx=30, ny=2)
+    mats = {"si": make_material("si", **SI), "cu": make_material("cu", **CU)}
+    ours = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="pardiso")
+    K = ours.stiffness(-75.0)
+    ours.factorize(-75.0, K, consume=True)
+    assert K.data.size == 0  # released before the numeric factorization
+    u = ours.solve(-75.0).u
+    ref = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="superlu").solve(-75.0).u
+    assert np.abs(u - ref).max() <= 1e-10 * np.abs(ref).max()
+
+
+@needs_pardiso
+@pytest.mark.parametrize("blocks", [False, True])
+def test_a_new_pattern_gets_a_new_analysis(blocks):
+    """The pattern is remembered by reference: equal arrays reuse the analysis, different ones do not."""
+    n = 40
+    A = sp.diags([np.full(n, 4.0), np.full(n - 1, -1.0), np.full(n - 1, -1.0)], [0, 1, -1], format="csr")
+    wider = sp.csr_matrix(A + sp.diags([np.full(n - 4, -0.5), np.full(n - 4, -0.5)], [4, -4]))
+    b = np.arange(1.0, n + 1)
+    solver = make_solver("pardiso")
+    if blocks:
+        solver.use_node_blocks(np.arange(n), n)
+    for M in (A, sp.csr_matrix(A.copy()), wider, A):
+        solver.factorize(M)
+        assert np.linalg.norm(M @ solver.solve(b) - b) <= 1e-12 * np.linalg.norm(b)

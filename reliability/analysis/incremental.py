@@ -101,7 +101,6 @@ class InelasticProblem:
         self.geo = element_geometry(model)
         self.kin = make_kinematics(kinematics, self.geo)
         self.layout = supports(model, kinematics, symmetry_line)
-        self.dofmap = self.layout.element_dofmap(model.elements)
         self.assembler = Assembler.for_layout(model.elements, self.layout)
         self.materials, self.mat_index = element_materials(model, assignment)
         backend = choose(solver, self.layout.n_free)
@@ -201,7 +200,7 @@ class InelasticProblem:
         evaluation cost as much as the group's strains)."""
         ops = self._operators.get(id(g))
         if ops is None:
-            ops = (self.kin.B[g.elements], self.kin.w[g.elements], self.dofmap[g.elements])
+            ops = (self.kin.B[g.elements], self.kin.w[g.elements], self.assembler.dofmap[g.elements])
             self._operators[id(g)] = ops
         return ops
 

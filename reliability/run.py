@@ -305,6 +305,8 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         "increments": rec.increments,
         "newton_iterations": problem.iterations,
         "factorizations": problem.solver.factorizations,
+        # the BFGS initial matrix: float32 unless an increment needed double (then double for the rest)
+        "factor_precision": "single" if getattr(problem.solver, "single", False) else "double",
         "cutbacks": rec.cutbacks,
         "wall_time_s": round(run.wall_s, 2),
     }

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from conftest import make_material
 from reliability.analysis.cycling import CyclingRun, CyclingSettings
-from reliability.analysis.incremental import InelasticProblem
+from reliability.analysis.incremental import IncrementFailed, InelasticProblem
 from reliability.analysis.profile import make_profile
 from reliability.analysis.quasi_newton import inverse_product, secant_pair
 from reliability.analysis.thermoelastic import ThermoElasticProblem
@@ -162,3 +162,50 @@ def test_threaded_evaluation_equals_serial():
     for a, b in zip(t1, t3):
         assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert all(np.array_equal(a, b) for a, b in zip(s1, s3))
+
+
+class _CoarseSingle:
+    """A solver whose 'single-precision' solves are too coarse to converge (a 60 % error), exact in double."""
+
+    name = "stub"
+
+    def __init__(self):
+        self.single = True
+        self.factorizations = 0
+        self.switched = 0
+
+    def use_double(self):
+        self.single = False
+        self.switched += 1
+
+    def factorize(self, K, consume=False):
+        self._lu = sp.linalg.splu(sp.csc_matrix(K))
+        self.factorizations += 1
+
+    def solve(self, b):
+        x = self._lu.solve(b)
+        return x * (1.0 + 0.6 * np.cos(np.arange(x.size))) if self.single else x
+
+
+def test_an_increment_that_fails_in_single_precision_is_retried_in_double():
+    model, mats = _strip()
+    problem = InelasticProblem(model, mats, "plane_strain", 217.0)
+    problem.solver = _CoarseSingle()
+    state = problem.increment(problem.initial_state(), 60.0, 180.0)
+    assert problem.solver.switched == 1 and not problem.solver.single
+    assert state.extra["residual"] <= 1e-5 * 1e3  # converged (force scale ~1e3 N here)
+    again = problem.increment(state, 120.0, 150.0)  # stays in double: no second switch
+    assert problem.solver.switched == 1 and again.extra["iterations"] > 0
+
+
+def test_a_failed_factorization_is_a_failed_increment_not_a_crash():
+    model, mats = _strip()
+    problem = InelasticProblem(model, mats, "plane_strain", 217.0)
+
+    def broken(K, consume=False):
+        raise RuntimeError("PARDISO phase 22 failed with error -4")
+
+    problem.solver.factorize = broken
+    problem.solver.single = False
+    with pytest.raises(IncrementFailed, match="factorization failed"):
+        problem.increment(problem.initial_state(), 60.0, 180.0)

@@ -276,7 +276,24 @@ class InelasticProblem:
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))
 
     def increment(self, state_n: State, t: float, T: float, u_guess: np.ndarray | None = None) -> State:
-        """Solution of one increment from ``state_n`` to (t, T); see :meth:`_direction` for the steps."""
+        """Solution of one increment from ``state_n`` to (t, T); see :meth:`_direction` for the steps.
+
+        An increment that fails on a single-precision factor is retried once
+        in double precision, which then stays for the run: on fine meshes
+        with stiff contrasts a float32 factor can be too coarse for BFGS to
+        reach the tolerance (the fan-out case with twice-finer joints
+        stalled at 4e-4 relative residual through 8 cut-backs).
+        """
+        try:
+            return self._increment(state_n, t, T, u_guess)
+        except IncrementFailed:
+            if not getattr(self.solver, "single", False):
+                raise
+            self.solver.use_double()
+            self._has_factor = False
+            return self._increment(state_n, t, T, u_guess)
+
+    def _increment(self, state_n: State, t: float, T: float, u_guess: np.ndarray | None = None) -> State:
         dt = t - state_n.t
         u = state_n.u.copy() if u_guess is None else u_guess.copy()
         R, tangent, trial, stresses, scale = self._evaluate(u, T, dt, state_n)
@@ -292,7 +309,10 @@ class InelasticProblem:
             if refresh or len(pairs) >= BFGS_MEMORY:
                 if newton_steps == self.max_iterations:
                     break
-                self.solver.factorize(tangent())
+                try:
+                    self.solver.factorize(tangent())
+                except RuntimeError as exc:  # e.g. PARDISO's zero pivot: a tangent not positive definite
+                    raise IncrementFailed(f"factorization failed ({exc})", np.inf) from None
                 self._has_factor = True
                 pairs, newton_steps = [], newton_steps + 1
             du = self._direction(R, pairs)

@@ -271,6 +271,13 @@ class PardisoSolver:
         self._structure = structure
         self._key = None
 
+    def use_double(self) -> None:
+        """Factorize and solve in double precision from now on (the next factorization re-analyses)."""
+        self.single = False
+        self._ps.iparm[27] = 0
+        self._ps.free_memory(everything=True)
+        self._key = None
+
     def factorize(self, K: sp.spmatrix, consume: bool = False) -> None:
         """Factorize K (its analysis reused if the pattern is the last one's).
 
@@ -285,10 +292,7 @@ class PardisoSolver:
             if not self.single or K.data.size == 0:
                 raise
             # a matrix too ill-conditioned for a float32 Cholesky: carry on in double
-            self.single = False
-            self._ps.iparm[27] = 0
-            self._ps.free_memory(everything=True)
-            self._key = None
+            self.use_double()
             self._factorize(K, consume)
 
     def _factorize(self, K: sp.spmatrix, consume: bool = False) -> None:

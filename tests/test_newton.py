@@ -209,3 +209,19 @@ def test_a_failed_factorization_is_a_failed_increment_not_a_crash():
     problem.solver.single = False
     with pytest.raises(IncrementFailed, match="factorization failed"):
         problem.increment(problem.initial_state(), 60.0, 180.0)
+
+
+def test_a_problem_without_inelastic_materials_is_solved_in_one_step():
+    """No inelastic groups: the residual is linear, the first factorized step solves it."""
+    model = layered_strip([("si", 0.2), ("cu", 0.15)], 2.0, nx=8, ny=2)
+    problem = InelasticProblem(model, {"si": get_material("silicon"), "cu": get_material("copper-ofhc")},
+                               "plane_strain", 217.0, newton="full")
+    if problem.groups:
+        pytest.skip("copper-ofhc has a plasticity block")
+    state = problem.increment(problem.initial_state(), 60.0, 100.0)
+    assert not problem.groups and state.extra["iterations"] <= 2
+    ref = ThermoElasticProblem(model, {"si": get_material("silicon"), "cu": get_material("copper-ofhc")},
+                               "plane_strain", 217.0).solve(100.0)
+    n = model.n_nodes
+    u = problem.full_displacement(state.u)[0]
+    assert np.abs(u - ref.u[:n]).max() <= 1e-6 * np.abs(ref.u).max()

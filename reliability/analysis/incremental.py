@@ -261,16 +261,17 @@ class InelasticProblem:
             lazy += [(job[1], job[2], out[1]) for job, out in mine]
             fe.append(_join([out[3] for _, out in mine]))
         elements = self._inelastic_elements
-        fe = np.concatenate(fe)
-        R += self.assembler.vector(fe, elements)
-        scale += self.assembler.vector(np.abs(fe), elements)
+        if fe:
+            fe = np.concatenate(fe)
+            R += self.assembler.vector(fe, elements)
+            scale += self.assembler.vector(np.abs(fe), elements)
 
         self._dp_hints = (id(state_n), dt, [new["p"] - st["p"] for new, st in zip(trial, state_n.groups)])
 
         def tangent():
             Ke = self._map(lambda item: element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]),
                            lazy)
-            data = data_el + self.assembler.data(np.concatenate(Ke), elements)
+            data = data_el + self.assembler.data(np.concatenate(Ke), elements) if Ke else data_el.copy()
             return self.assembler.csr(data)
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))

@@ -326,7 +326,7 @@ class PardisoSolver:
             self._ones = np.flatnonzero(self._source == K.nnz)
             self._zeros = np.flatnonzero(self._source > K.nnz)
             if self._source.size < 2**31 and K.nnz < 2**31:
-                self._source = self._source.astype(np.int32)
+                self._source = self._source.astype(np.int32, copy=False)
             self._a = np.empty(self._source.size, dtype=dtype)
             self._gather(K.data)
             self._n = indptr.size - 1

@@ -132,3 +132,27 @@ def test_analytic_flow_stress_slope_equals_complex_step(material):
     assert np.max(np.abs(q - qc.real) / np.abs(qc.real)) < 1e-12
     dq_cs = qc.imag / h
     assert np.max(np.abs(dq - dq_cs) / (np.abs(dq_cs) + 1e-30)) < 1e-9
+
+
+def test_local_solve_returns_the_slope_and_resistance_of_its_answer():
+    """The slope and s kept from the last Newton iterate equal the flow law evaluated at the returned dp."""
+    from reliability.constitutive.anand import flow_stress, flow_stress_slope, solve_increment
+
+    model = inelastic_model(get_material("SAC305"))
+    p = model.params
+    G, _ = model.moduli(60.0)
+    rng = np.random.default_rng(2)
+    n = 3000
+    q_trial = rng.uniform(0.0, 60.0, n)
+    q_trial[:50] = 0.0  # no flow
+    s_n = rng.uniform(0.7, 1.5, n) * p.s0_MPa
+    T_K, dt = 333.15, 60.0
+    for guess in (None, 10.0 ** rng.uniform(-9, -3, n)):
+        dp, slope, s_end = solve_increment(q_trial, G, dt, T_K, s_n, p, guess=guess, with_resistance=True)
+        flows = dp > 0
+        assert flows.sum() > n // 2 and not flows[:50].any()
+        _, dq = flow_stress_slope(dp[flows], dt, T_K, s_n[flows], p)
+        _, s_ref = flow_stress(dp[flows], dt, T_K, s_n[flows], p)
+        assert np.max(np.abs(slope[flows] - dq) / np.abs(dq)) <= 1e-12
+        assert np.max(np.abs(s_end[flows] - s_ref) / s_ref) <= 1e-12
+        assert np.array_equal(s_end[~flows], s_n[~flows]) and not slope[~flows].any()

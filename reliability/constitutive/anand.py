@@ -80,8 +80,10 @@ def flow_stress(dp, dt: float, T_K: float, s_n, p: AnandParameters):
     return s / p.xi * np.arcsinh(Z**p.m), s
 
 
-def flow_stress_slope(dp, dt: float, T_K: float, s_n, p: AnandParameters):
+def flow_stress_slope(dp, dt: float, T_K: float, s_n, p: AnandParameters, with_resistance: bool = False):
     """Flow stress q(dp) (MPa) and its exact derivative dq/d(dp) (MPa), real arithmetic.
+
+    ``with_resistance``: also the end-of-increment resistance s(dp) (MPa).
 
     The chain rule through :func:`flow_stress` (Z ~ dp, s* ~ Z^n, the exact
     s-integration, asinh(Z^m)); four times cheaper than its complex step,
@@ -107,31 +109,35 @@ def flow_stress_slope(dp, dt: float, T_K: float, s_n, p: AnandParameters):
     ash = np.arcsinh(Zm)
     q = s / p.xi * ash
     dq = ds / p.xi * ash + s / p.xi * (p.m * Zm / dp) / np.sqrt(1.0 + Zm * Zm)
-    return q, dq
+    return (q, dq, s) if with_resistance else (q, dq)
 
 
 def _g_and_slope(dp, q_trial, G, dt, T_K, s_n, p):
-    """g = q_trial - 3G dp - q(dp) and dg/d(dp)."""
-    q, dq = flow_stress_slope(dp, dt, T_K, s_n, p)
-    return q_trial - 3.0 * G * dp - q, -3.0 * G - dq, dq
+    """g = q_trial - 3G dp - q(dp), dg/d(dp), dq/d(dp) and the resistance s(dp)."""
+    q, dq, s = flow_stress_slope(dp, dt, T_K, s_n, p, with_resistance=True)
+    return q_trial - 3.0 * G * dp - q, -3.0 * G - dq, dq, s
 
 
 def solve_increment(q_trial, G, dt: float, T_K: float, s_n, p: AnandParameters, tol: float = 1e-10,
-                    guess=None):
+                    guess=None, with_resistance: bool = False):
     """Equivalent inelastic strain increment dp (n,) and the flow-stress slope dq/d(dp).
 
     ``guess``: a starting dp per point (e.g. the previous rate times dt).
-    Points with q_trial below ~1e-12 MPa do not flow.
+    ``with_resistance``: also the end-of-increment resistance s (n,), MPa.
+    Points with q_trial below ~1e-12 MPa do not flow.  The slope and s of a
+    point come from its last Newton iterate where that is the answer (no
+    second evaluation of the flow law for them).
     """
     q_trial = np.asarray(q_trial, dtype=float)
     dp = np.zeros_like(q_trial)
     slope = np.zeros_like(q_trial)
+    s_end = np.array(np.broadcast_to(np.asarray(s_n, dtype=float), q_trial.shape))
     active = q_trial > 1e-12
     if not np.any(active):
-        return dp, slope
+        return (dp, slope, s_end) if with_resistance else (dp, slope)
     qt = q_trial[active]
     Ga = np.broadcast_to(np.asarray(G, dtype=float), q_trial.shape)[active]
-    sn = np.broadcast_to(np.asarray(s_n, dtype=float), q_trial.shape)[active]
+    sn = s_end[active]
     hi = np.log(qt / (3.0 * Ga))
     lo = hi - 80.0
     floor = lo.copy()
@@ -142,14 +148,20 @@ def solve_increment(q_trial, G, dt: float, T_K: float, s_n, p: AnandParameters, 
         with np.errstate(divide="ignore"):
             lg = np.log(np.maximum(g0, 1e-300))
         x = np.where((lg > lo) & (lg < hi), lg, x)
+    slope_a = np.zeros(qt.size)
+    s_a = sn.copy()
+    known = np.zeros(qt.size, dtype=bool)  # slope and s evaluated at the final x
     # Newton on log(dp) inside a shrinking bracket, over the points still unconverged only
     # (most converge in two or three steps from a good guess; the rest need up to ~8)
     todo = np.arange(qt.size)
     for _ in range(100):
         xt = x[todo]
         d = np.exp(xt)
-        g, dg, _ = _g_and_slope(d, qt[todo], Ga[todo], dt, T_K, sn[todo], p)
+        g, dg, dq, s_it = _g_and_slope(d, qt[todo], Ga[todo], dt, T_K, sn[todo], p)
         done = np.abs(g) <= tol * qt[todo] + 1e-12
+        # a converged point keeps x = xt: its slope and resistance are the ones just computed
+        hit = todo[done]
+        slope_a[hit], s_a[hit], known[hit] = dq[done], s_it[done], True
         lo_t = np.where(g > 0, xt, lo[todo])
         hi_t = np.where(g < 0, xt, hi[todo])
         step = np.where(dg != 0, g / (dg * d), 0.0)
@@ -163,16 +175,20 @@ def solve_increment(q_trial, G, dt: float, T_K: float, s_n, p: AnandParameters, 
             break
     if todo.size:
         d = np.exp(x[todo])
-        g, _, _ = _g_and_slope(d, qt[todo], Ga[todo], dt, T_K, sn[todo], p)
+        g, _, _, _ = _g_and_slope(d, qt[todo], Ga[todo], dt, T_K, sn[todo], p)
         worst = float(np.max(np.abs(g) / qt[todo]))
         raise ConvergenceError(f"Anand update did not converge at {T_K - KELVIN:.4g} C (relative residual {worst:.2e})")
     d = np.exp(x)
     # below the bracket's floor the flow is negligible: no flow
     d = np.where(x <= floor + 0.1, 0.0, d)
-    _, _, dq = _g_and_slope(np.maximum(d, 1e-300), qt, Ga, dt, T_K, sn, p)
+    redo = np.flatnonzero(~known & (d > 0))  # stopped by the bracket, not the residual test
+    if redo.size:
+        _, _, dq, s_it = _g_and_slope(d[redo], qt[redo], Ga[redo], dt, T_K, sn[redo], p)
+        slope_a[redo], s_a[redo] = dq, s_it
     dp[active] = d
-    slope[active] = np.where(d > 0, dq, 0.0)
-    return dp, slope
+    slope[active] = np.where(d > 0, slope_a, 0.0)
+    s_end[active] = np.where(d > 0, s_a, sn)
+    return (dp, slope, s_end) if with_resistance else (dp, slope)
 
 
 class AnandModel:
@@ -219,7 +235,8 @@ class AnandModel:
         s_tr = j2.deviator(sig_tr)
         q_tr = j2.equivalent(s_tr)
         guess = dp_guess if dp_guess is not None else (state["rate"] * dt if "rate" in state else None)
-        dp, slope = solve_increment(q_tr, G, dt, T_C + KELVIN, state["s"], self.params, guess=guess)
+        dp, slope, s_new = solve_increment(q_tr, G, dt, T_C + KELVIN, state["s"], self.params, guess=guess,
+                                           with_resistance=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             N = np.where(q_tr[:, None] > 0, 1.5 * s_tr / q_tr[:, None], 0.0)
         sig = sig_tr - (2.0 * G * dp)[:, None] * N
@@ -227,8 +244,6 @@ class AnandModel:
         C = partial(j2.consistent_tangent, D, G, N, dp, q_tr, kappa)
         C = C if lazy_tangent else C()
         d_eps_p = j2.engineering(N * dp[:, None])
-        _, s_new = flow_stress(np.maximum(dp, 1e-300), dt, T_C + KELVIN, state["s"], self.params)
-        s_new = np.where(dp > 0, np.real(s_new), state["s"])
         sig_n = stress_n if stress_n is not None else sig
         new = {
             "eps_p": state["eps_p"] + d_eps_p,

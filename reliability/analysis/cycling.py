@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConvergenceError
-from ..fem.solvers import openblas_single_threaded
+from ..fem.threads import openblas_single_threaded
 from ..post.files import atomic_write_bytes
 from .incremental import IncrementFailed, InelasticProblem, State
 from .joints import joint_bands

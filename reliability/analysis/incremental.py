@@ -118,7 +118,7 @@ class InelasticProblem:
         if hasattr(self.solver, "set_near_nullspace"):
             self.solver.set_near_nullspace(rigid_body_modes(model.nodes, self.layout.free, model.n_nodes))
         # no 2x2 node blocks here (unlike the thermo-elastic solve): PARDISO's block solves measured
-        # 60 % slower on the fan-out case (11.4 vs 7.2 ms), and an increment needs ~5 solves per factorization
+        # slower on the fan-out case (23 vs 13 ms, bench_kernels.py), and an increment needs ~5 solves per factorization
         self.tol = tol
         self.max_iterations = max_iterations
         self.Q = self.geo.n_qp
@@ -137,8 +137,8 @@ class InelasticProblem:
         self.elastic_elements = np.flatnonzero(~inelastic)
         self._inelastic_elements = np.concatenate([g.elements for g in self.groups]) if self.groups else \
             np.zeros(0, dtype=np.int64)
-        # threads for the inelastic points: on the fan-out case, 2 threads took an evaluation from
-        # 32-33 to 27-28 ms and a tangent from 44-56 to 36 ms (NumPy's small calls hold the GIL)
+        # threads for the inelastic points: on the fan-out case an evaluation takes 28 ms on 2 threads,
+        # 34-38 ms on 1 (bench_kernels.py; NumPy's small calls hold the GIL)
         self.workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
         self.min_part_elements = MIN_PART_ELEMENTS
         self._pool: ThreadPoolExecutor | None = None

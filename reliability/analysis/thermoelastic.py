@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fem.assembly import Assembler, element_force, element_stiffness, element_strain
+from ..fem.assembly import Assembler, element_force, element_strain
 from ..fem.constraints import supports
 from ..fem.geometry import element_geometry
 from ..fem.kinematics import condense_plane_stress, make_kinematics, plane_stress_eps_zz

@@ -3,8 +3,6 @@
 * BFGS on a kept (single-precision) factor ends every increment on the same
   residual tolerance as full Newton, so the two give the same joint
   dissipation, with fewer factorizations;
-* the elastic stiffness cached for temperature-independent materials plus
-  the temperature-dependent ones re-assembled equals a full assembly;
 * PARDISO's single-precision factor is accurate to a few per cent (enough
   for a quasi-Newton initial matrix), its double one to 1e-8.
 """
@@ -19,7 +17,6 @@ from reliability.analysis.incremental import IncrementFailed, InelasticProblem
 from reliability.analysis.profile import make_profile
 from reliability.analysis.quasi_newton import inverse_product, secant_pair
 from reliability.analysis.thermoelastic import ThermoElasticProblem
-from reliability.fem.assembly import element_stiffness
 from reliability.fem.solvers import available_solvers, make_solver
 from reliability.geometry.strip import layered_strip
 from reliability.constitutive import j2
@@ -62,23 +59,6 @@ def test_bfgs_factorizes_less_than_newton(runs):
     fb = runs["bfgs"][0].solver.factorizations
     ff = runs["full"][0].solver.factorizations
     assert fb < 0.6 * ff, (fb, ff)
-
-
-def test_cached_elastic_stiffness_equals_a_full_assembly():
-    model, mats = _strip()
-    problem = InelasticProblem(model, mats, "plane_strain", 217.0)
-    T = 60.0
-    problem._elastic(-40.0)  # caches the temperature-independent part
-    _, K, _, _ = problem._elastic(T)
-    D = np.stack([m.elastic.stiffness(T) for m in problem.materials])[problem.mat_index][:, None]
-    e = problem.elastic_elements
-    ref = problem.assembler.csr(_full(problem, D, e))
-    assert abs(K - ref).max() <= 1e-12 * abs(ref).max()
-
-
-def _full(problem, D, e):
-    Ke = element_stiffness(problem.kin.B[e], D[e], problem.kin.w[e])
-    return problem.assembler.data(Ke, e)
 
 
 @pytest.mark.skipif("pardiso" not in available_solvers(), reason="pypardiso (MKL) is not installed")

@@ -4,9 +4,9 @@ Equilibrium at the end of an increment (time t, temperature T):
 
     R(u) = sum_e int B^T sigma(u, T, dt, state_n) dw = 0
 
-Elastic regions are linear in u: their stiffness is assembled once per
-temperature (and once per run for materials whose stiffness does not depend
-on T), and their force is one sparse product per iteration.  Only the
+Elastic regions are linear in u, and their stiffness and thermal force are
+linear in a few coefficients of T (:mod:`.elastic_regions`): integrated
+once per run, their force is a few sparse products per iteration.  Only the
 elements of inelastic materials are re-evaluated (in one contiguous range
 per core, on worker threads), and their consistent tangents assembled into
 the same CSR pattern only when a step needs them.
@@ -46,6 +46,7 @@ from ..fem.kinematics import make_kinematics
 from ..fem.solvers import choose, make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
+from .elastic_regions import ElasticRegions
 from .quasi_newton import inverse_product, secant_pair
 from .thermoelastic import element_materials
 
@@ -137,13 +138,15 @@ class InelasticProblem:
         self.elastic_elements = np.flatnonzero(~inelastic)
         self._inelastic_elements = np.concatenate([g.elements for g in self.groups]) if self.groups else \
             np.zeros(0, dtype=np.int64)
+        self._inelastic_scatter = self.assembler.scatter_for(self._inelastic_elements)
         # threads for the inelastic points: on the fan-out case an evaluation takes 28 ms on 2 threads,
         # 34-38 ms on 1 (bench_kernels.py; NumPy's small calls hold the GIL)
         self.workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
         self.min_part_elements = MIN_PART_ELEMENTS
         self._pool: ThreadPoolExecutor | None = None
-        self._varying = np.array([m.elastic.temperature_dependent for m in self.materials])[self.mat_index]
-        self._constant_data: np.ndarray | None = None
+        # the elastic elements' stiffness and thermal force, integrated once for all temperatures
+        self.elastic = ElasticRegions(self.assembler, self.kin.B, self.kin.w, self.materials, self.mat_index,
+                                      self.elastic_elements, self.T_ref)
         self._operators: dict[int, tuple] = {}
         self.iterations = 0
         if newton not in NEWTON:
@@ -151,8 +154,6 @@ class InelasticProblem:
         self.newton = newton
         self._has_factor = False
         self._dp_hints: tuple = (None, None, [])
-        self._elastic_cache: tuple | None = None
-        self.force_floor = 0.0
 
     @property
     def n_dofs(self) -> int:
@@ -167,36 +168,10 @@ class InelasticProblem:
             T=self.T_ref,
         )
 
-    # --- elastic part, once per temperature ------------------------------------------------
-    def _elastic(self, T: float):
-        """Elastic regions at T: stiffness data, the matrix, thermal forces and their scale.
-
-        Their internal force is linear, f = K_el u - f_th, so it is a sparse
-        matrix-vector product per iteration instead of an element loop.
-        """
-        if self._elastic_cache is not None and self._elastic_cache[0] == T:
-            return self._elastic_cache[1:]
-        D_mat = np.stack([m.elastic.stiffness(T) for m in self.materials])
-        eth_mat = np.stack([m.elastic.thermal_strain(T, self.T_ref) for m in self.materials])
-        e = self.elastic_elements
-        if self._constant_data is None:
-            # materials whose stiffness does not change with T (silicon, copper, FR-4, most
-            # mold compounds) are assembled once; only the others at every new temperature
-            self._constant_data = self.assembler.stiffness_data(self.kin.B, D_mat[self.mat_index][:, None],
-                                                                self.kin.w, e[~self._varying[e]])
-        data = self._constant_data.copy()
-        ev = e[self._varying[e]]
-        if ev.size:
-            data += self.assembler.stiffness_data(self.kin.B, D_mat[self.mat_index[ev]][:, None], self.kin.w, ev)
-        K_el = self.assembler.csr(data)
-        sig_th = np.einsum("eij,ej->ei", D_mat[self.mat_index], eth_mat[self.mat_index])[:, None, :]
-        fe_th = element_force(self.kin.B, np.broadcast_to(sig_th, (self.model.n_elements, self.Q, 4)), self.kin.w)
-        f_th = self.assembler.vector(fe_th[e], e)
-        scale_th = self.assembler.vector(np.abs(fe_th[e]), e)
-        # the force a fully restrained body would see: a floor for "zero" residuals
-        self.force_floor = 1e-10 * float(np.linalg.norm(self.assembler.vector(np.abs(fe_th))))
-        self._elastic_cache = (T, data, K_el, f_th, scale_th)
-        return data, K_el, f_th, scale_th
+    @property
+    def force_floor(self) -> float:
+        """Residual norm (N) below which an increment counts as converged whatever the scale."""
+        return self.elastic.force_floor
 
     def _group_operators(self, g: Group):
         """B, weights and dof map of a group's elements, gathered once (copying B per
@@ -233,10 +208,10 @@ class InelasticProblem:
         material update and the element forces of a range are independent
         of the others.
         """
-        data_el, K_el, f_th, scale_th = self._elastic(T)
-        Ku = K_el @ u
-        R = Ku - f_th
-        scale = scale_th + np.abs(Ku)
+        elastic = self.elastic.at(T)
+        Ku = elastic.matvec(u)
+        R = Ku - elastic.f_th
+        scale = elastic.scale_th + np.abs(Ku)
         # the local solves start from the last iteration's dp of this increment (keyed by the
         # start state's id: a recycled id only costs local iterations, never accuracy)
         hints = self._dp_hints[2] if self._dp_hints[:2] == (id(state_n), dt) else [None] * len(self.groups)
@@ -266,15 +241,16 @@ class InelasticProblem:
         elements = self._inelastic_elements
         if fe:
             fe = np.concatenate(fe)
-            R += self.assembler.vector(fe, elements)
-            scale += self.assembler.vector(np.abs(fe), elements)
+            R += self._inelastic_scatter(fe)
+            scale += self._inelastic_scatter(np.abs(fe))
 
         self._dp_hints = (id(state_n), dt, [new["p"] - st["p"] for new, st in zip(trial, state_n.groups)])
 
         def tangent():
             Ke = self._map(lambda item: element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]),
                            lazy)
-            data = data_el + self.assembler.data(np.concatenate(Ke), elements) if Ke else data_el.copy()
+            data = elastic.data()
+            data = data + self.assembler.data(np.concatenate(Ke), elements) if Ke else data.copy()
             return self.assembler.csr(data)
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))

@@ -41,6 +41,8 @@ ORTHOTROPIC_KEYS = (
     "G12_MPa", "G13_MPa", "G23_MPa",
     "alpha1_per_K", "alpha2_per_K", "alpha3_per_K",
 )
+# the independent entries of an orthotropic D in (xx, yy, zz, xy): normal block and the section shear
+_ORTHOTROPIC_ENTRIES = ((0, 0), (1, 1), (2, 2), (0, 1), (0, 2), (1, 2), (3, 3))
 
 
 def isotropic_stiffness(E, nu):
@@ -132,6 +134,41 @@ class ElasticLaw:
             )
         except MaterialError as exc:
             raise MaterialError(f"material '{self.owner}' at {T:g} C: {exc}") from None
+
+    def stiffness_basis(self) -> np.ndarray:
+        """Fixed matrices D_j (r, 4, 4) with D(T) = sum_j c_j(T) D_j, c = :meth:`stiffness_coefficients`.
+
+        Isotropic: D = lambda (1 1^T on the normal components) + mu diag(2, 2, 2, 1),
+        r = 2.  Orthotropic: the seven independent entries of D (3x3 normal
+        block and the 1-3 shear) times symmetric unit matrices, r = 7.  A
+        temperature-independent law is its one matrix, r = 1.  Operators
+        linear in D (a stiffness matrix) then need integrating only r times,
+        not at every temperature.
+        """
+        if not self.temperature_dependent:
+            return self.stiffness(self._any_temperature())[None]
+        if self.symmetry == "isotropic":
+            lam = np.zeros((4, 4))
+            lam[:3, :3] = 1.0
+            return np.stack([lam, np.diag([2.0, 2.0, 2.0, 1.0])])
+        basis = np.zeros((len(_ORTHOTROPIC_ENTRIES), 4, 4))
+        for j, (a, b) in enumerate(_ORTHOTROPIC_ENTRIES):
+            basis[j, a, b] = basis[j, b, a] = 1.0
+        return basis
+
+    def stiffness_coefficients(self, T: float) -> np.ndarray:
+        """c(T) (r,) of :meth:`stiffness_basis`: sum_j c_j D_j equals :meth:`stiffness` at T."""
+        if not self.temperature_dependent:
+            return np.ones(1)
+        D = self.stiffness(T)
+        if self.symmetry == "isotropic":
+            mu = D[3, 3]
+            return np.array([D[0, 0] - 2.0 * mu, mu])
+        return np.array([D[a, b] for a, b in _ORTHOTROPIC_ENTRIES])
+
+    def _any_temperature(self) -> float:
+        lo, hi = self.range_C  # a temperature inside the data (the stiffness is the same at all)
+        return float(np.clip(25.0, lo, hi))
 
     def thermal_strain(self, T: float, T_ref: float) -> np.ndarray:
         """Thermal strain 4-vector (xx, yy, zz, xy) from T_ref to T (degrees C)."""

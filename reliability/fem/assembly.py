@@ -50,6 +50,29 @@ def element_strain(B: np.ndarray, ue: np.ndarray) -> np.ndarray:
     return np.einsum("eqki,ei->eqk", B, ue, optimize=True)
 
 
+class VectorScatter:
+    """Global vectors from element vectors of one fixed set of elements, called many times.
+
+    The subset's dofs and the mask of its eliminated entries are gathered
+    once (on the fan-out case the solder's were re-gathered at every
+    residual evaluation, three times each).
+    """
+
+    def __init__(self, dofmap: np.ndarray, elements: np.ndarray | None, n_dofs: int):
+        dofs = (dofmap if elements is None else dofmap[elements]).ravel()
+        self.keep = np.flatnonzero(dofs >= 0)
+        if dofs.size < 2**31 - 1:
+            self.keep = self.keep.astype(np.int32)
+        self.dofs = dofs[self.keep]
+        self.n_dofs = int(n_dofs)
+
+    def __call__(self, fe: np.ndarray) -> np.ndarray:
+        """sum_e fe_e into the free dofs; ``fe`` (E_subset, n)."""
+        # astype: bincount of an empty selection returns integers
+        return np.bincount(self.dofs, weights=fe.reshape(-1)[self.keep],
+                           minlength=self.n_dofs).astype(float, copy=False)
+
+
 class Assembler:
     """Scatter element matrices and vectors through a fixed dof map.
 
@@ -74,11 +97,7 @@ class Assembler:
         # the node graph of a block pattern: the solver's 2x2-block structure comes cheaply from it
         self.node_graph = pattern[3] if len(pattern) > 3 else None
         self.nnz = int(self.indptr[-1])
-        flat = self.dofmap.ravel()
-        self._keep_vector = np.flatnonzero(flat >= 0)
-        if flat.size < 2**31 - 1:
-            self._keep_vector = self._keep_vector.astype(np.int32)
-        self._vector_dofs = flat[self._keep_vector]
+        self._all = VectorScatter(self.dofmap, None, self.n_dofs)
 
     @classmethod
     def for_layout(cls, elements: np.ndarray, layout) -> "Assembler":
@@ -136,13 +155,11 @@ class Assembler:
 
     def vector(self, fe: np.ndarray, elements: np.ndarray | None = None) -> np.ndarray:
         """Global vector from element vectors (E, n) (or of a subset of elements)."""
-        if elements is None:
-            return np.bincount(self._vector_dofs, weights=fe.ravel()[self._keep_vector],
-                               minlength=self.n_dofs).astype(float, copy=False)
-        dofs = self.dofmap[elements].ravel()
-        keep = dofs >= 0
-        # astype: bincount of an empty selection returns integers
-        return np.bincount(dofs[keep], weights=fe.reshape(-1)[keep], minlength=self.n_dofs).astype(float, copy=False)
+        return self._all(fe) if elements is None else self.scatter_for(elements)(fe)
+
+    def scatter_for(self, elements: np.ndarray) -> VectorScatter:
+        """A :class:`VectorScatter` for repeated vectors of the same ``elements``."""
+        return VectorScatter(self.dofmap, elements, self.n_dofs)
 
     def gather(self, u: np.ndarray) -> np.ndarray:
         """Element vectors (E, n) from a global free-dof vector (zeros where eliminated)."""

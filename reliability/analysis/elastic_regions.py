@@ -1,0 +1,149 @@
+"""The elastic regions of an incremental run, linear in a few coefficients of temperature.
+
+In an incremental run the elastic elements contribute
+
+    f_el(u, T) = K_el(T) u - f_th(T)
+
+to the residual, and K_el(T) to every tangent.  Both are linear in a few
+scalars of T per material, so a new temperature costs vector operations
+instead of an integration over the elements:
+
+* stiffness: a material's D(T) = sum_j c_j(T) D_j with fixed D_j
+  (:meth:`~reliability.constitutive.elastic.ElasticLaw.stiffness_basis`:
+  lambda and mu for an isotropic law, seven entries for an orthotropic one,
+  one matrix if D does not change), so K_m(T) = sum_j c_j(T) K_mj with the
+  K_mj integrated once;
+* thermal force: per element fe_th = F_e s(T), with F_e = int B^T dw
+  (n x 4, one column per stress component) integrated once and
+  s(T) = D(T) eps_th(T) the material's thermal stress (MPa).
+
+The element-wise |fe_th| that sizes the convergence test comes from the
+same products, so nothing changes in what is computed: only where.  On the
+default fan-out case (39,111 elements, the mold and solder masks
+temperature-dependent) a new temperature took 73 ms of integration; it
+now takes a few milliseconds (``bench/bench_kernels.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..fem.assembly import Assembler
+
+
+@dataclass
+class _Varying:
+    """One temperature-dependent material: its entries in the full pattern and their basis values."""
+
+    material: int  # index into the problem's materials
+    positions: np.ndarray  # (nnz_m,) entries of the full CSR pattern it touches
+    values: np.ndarray  # (r, nnz_m) entry values of each basis matrix K_mj
+    matrix: sp.csr_matrix  # its own compact pattern, for the matrix-vector product
+
+
+@dataclass
+class ElasticAt:
+    """The elastic regions at one temperature.
+
+    ``matvec(u)`` is K_el(T) u (N), ``f_th`` the thermal force (N) and
+    ``scale_th`` the assembled |fe_th| of the elastic elements (N);
+    ``data()`` the CSR data of K_el(T) on the assembler's full pattern (for a
+    tangent), built on first use.
+    """
+
+    T: float
+    values: list[np.ndarray]  # entry values of each temperature-dependent material at T
+    f_th: np.ndarray
+    scale_th: np.ndarray
+    regions: "ElasticRegions"
+    _data: np.ndarray | None = None
+
+    def matvec(self, u: np.ndarray) -> np.ndarray:
+        out = self.regions.constant_matrix @ u
+        for v, values in zip(self.regions.varying, self.values):
+            v.matrix.data = values
+            out += v.matrix @ u
+        return out
+
+    def data(self) -> np.ndarray:
+        if self._data is None:
+            data = self.regions.constant_data.copy()
+            for v, values in zip(self.regions.varying, self.values):
+                data[v.positions] += values
+            self._data = data
+        return self._data
+
+
+class ElasticRegions:
+    """Stiffness and thermal force of the elastic elements, integrated once, evaluated at any T.
+
+    Parameters: the problem's assembler, kinematics (B, w), distinct
+    materials and the material index of every element, the elastic
+    elements, and the stress-free temperature T_ref (degrees C).
+    """
+
+    def __init__(self, assembler: Assembler, B: np.ndarray, w: np.ndarray, materials: list, mat_index: np.ndarray,
+                 elements: np.ndarray, T_ref: float):
+        self.assembler = assembler
+        self.materials = materials
+        self.mat_index = mat_index
+        self.elements = elements
+        self.T_ref = float(T_ref)
+        laws = [m.elastic for m in materials]
+        varying = np.array([law.temperature_dependent for law in laws])
+        const = elements[~varying[mat_index[elements]]]
+        D_const = np.stack([law.stiffness_basis()[0] if not law.temperature_dependent else np.zeros((4, 4))
+                            for law in laws])
+        self.constant_data = assembler.stiffness_data(B, D_const[mat_index][:, None], w, const)
+        nonzero = np.flatnonzero(self.constant_data)
+        self.constant_matrix = _compact(assembler, nonzero, self.constant_data[nonzero])
+        self.varying: list[_Varying] = []
+        for i in np.flatnonzero(varying):
+            mine = elements[mat_index[elements] == i]
+            if mine.size == 0:
+                continue
+            basis = laws[i].stiffness_basis()
+            full = np.stack([assembler.stiffness_data(B, np.broadcast_to(Dj, (mine.size, 1, 4, 4)), w, mine)
+                             for Dj in basis])
+            positions = np.flatnonzero(np.any(full != 0.0, axis=0))
+            values = np.ascontiguousarray(full[:, positions])
+            self.varying.append(_Varying(int(i), positions, values, _compact(assembler, positions, values[0])))
+        # F[e, :, k] = sum_q w_q B_q[k, :]^T: the element force of a unit stress component k, for the
+        # elastic elements and (only for the force floor) the others
+        others = np.setdiff1d(np.arange(mat_index.size), elements)
+        self._parts = [(e, np.einsum("eqki,eq->eik", B[e], w[e], optimize=True), mat_index[e],
+                        assembler.scatter_for(e)) for e in (elements, others)]
+        self._cache: ElasticAt | None = None
+        self.force_floor = 0.0
+
+    def at(self, T: float) -> ElasticAt:
+        """The elastic regions at T (degrees C); the last temperature's is kept."""
+        if self._cache is not None and self._cache.T == T:
+            return self._cache
+        laws = [m.elastic for m in self.materials]
+        D = np.stack([law.stiffness(T) for law in laws])
+        eth = np.stack([law.thermal_strain(T, self.T_ref) for law in laws])
+        s_th = np.einsum("mij,mj->mi", D, eth)[:, :, None]  # (M, 4, 1) thermal stress of each material, MPa
+        (_, F, mats, scatter), (_, F_other, mats_other, scatter_other) = self._parts
+        fe_th = np.matmul(F, s_th[mats])[..., 0]
+        f_th = scatter(fe_th)
+        scale_th = scatter(np.abs(fe_th))
+        # the force a fully restrained body would see (all elements): a floor for "zero" residuals
+        restrained = scale_th + scatter_other(np.abs(np.matmul(F_other, s_th[mats_other])[..., 0]))
+        self.force_floor = 1e-10 * float(np.linalg.norm(restrained))
+        values = [laws[v.material].stiffness_coefficients(T) @ v.values for v in self.varying]
+        self._cache = ElasticAt(float(T), values, f_th, scale_th, self)
+        return self._cache
+
+
+def _compact(assembler: Assembler, positions: np.ndarray, values: np.ndarray) -> sp.csr_matrix:
+    """CSR matrix of the full-pattern entries ``positions`` only (sorted), with ``values``."""
+    rows = np.searchsorted(assembler.indptr, positions, side="right") - 1
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=assembler.n_dofs))))
+    M = sp.csr_matrix((np.array(values, dtype=float), assembler.indices[positions], indptr),
+                      shape=(assembler.n_dofs, assembler.n_dofs))
+    M.has_sorted_indices = True
+    return M

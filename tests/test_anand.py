@@ -135,7 +135,12 @@ def test_analytic_flow_stress_slope_equals_complex_step(material):
 
 
 def test_local_solve_returns_the_slope_and_resistance_of_its_answer():
-    """The slope and s kept from the last Newton iterate equal the flow law evaluated at the returned dp."""
+    """s is the flow law's at the returned dp (1e-12); the slope the last evaluated iterate's.
+
+    A point that stops by its final Newton step (``FINAL_STEP``) keeps the
+    slope of the iterate one converging step before: off by ~1e-7-1e-5
+    relative, which only the tangent sees; its s is corrected to the step.
+    """
     from reliability.constitutive.anand import flow_stress, flow_stress_slope, solve_increment
 
     model = inelastic_model(get_material("SAC305"))
@@ -153,6 +158,41 @@ def test_local_solve_returns_the_slope_and_resistance_of_its_answer():
         assert flows.sum() > n // 2 and not flows[:50].any()
         _, dq = flow_stress_slope(dp[flows], dt, T_K, s_n[flows], p)
         _, s_ref = flow_stress(dp[flows], dt, T_K, s_n[flows], p)
-        assert np.max(np.abs(slope[flows] - dq) / np.abs(dq)) <= 1e-12
+        assert np.max(np.abs(slope[flows] - dq) / np.abs(dq)) <= 1e-4
         assert np.max(np.abs(s_end[flows] - s_ref) / s_ref) <= 1e-12
         assert np.array_equal(s_end[~flows], s_n[~flows]) and not slope[~flows].any()
+
+
+def test_final_newton_step_keeps_dp_and_s_as_accurate_as_the_tolerance():
+    """dp and s equal a reference solve iterated to |g| <= 1e-14 q_trial, without final steps.
+
+    Measured here: dp 1.9e-9, s 5.7e-11 relative at worst, the same as with
+    every point checked at 1e-10 (the tolerance sets both); asserted with a
+    factor of about 5 of margin.
+    """
+    import reliability.constitutive.anand as anand
+
+    model = inelastic_model(get_material("SAC305"))
+    p = model.params
+    rng = np.random.default_rng(4)
+    n = 20000
+    worst_dp = worst_s = 0.0
+    for T_C in (-40.0, 25.0, 125.0, 200.0):
+        G, _ = model.moduli(T_C)
+        q_trial = rng.uniform(0.0, 80.0, n)
+        s_n = rng.uniform(0.7, 1.5, n) * p.s0_MPa
+        for guess in (None, 10.0 ** rng.uniform(-9, -3, n)):
+            for dt in (4.0, 75.0, 452.0):
+                dp, _, s = anand.solve_increment(q_trial, G, dt, T_C + 273.15, s_n, p, guess=guess,
+                                                 with_resistance=True)
+                try:
+                    anand.FINAL_STEP, final = 0.0, anand.FINAL_STEP
+                    dp_ref, _, s_ref = anand.solve_increment(q_trial, G, dt, T_C + 273.15, s_n, p, tol=1e-14,
+                                                             guess=guess, with_resistance=True)
+                finally:
+                    anand.FINAL_STEP = final
+                flows = dp_ref > 0
+                assert np.array_equal(flows, dp > 0)
+                worst_dp = max(worst_dp, np.max(np.abs(dp[flows] - dp_ref[flows]) / dp_ref[flows]))
+                worst_s = max(worst_s, np.max(np.abs(s[flows] - s_ref[flows]) / s_ref[flows]))
+    assert worst_dp <= 1e-8 and worst_s <= 3e-10, (worst_dp, worst_s)

@@ -3,8 +3,9 @@
     python bench/bench_memory.py [--size 1e6]
 
 Prints, after each stage, the resident set (MiB) and the peak so far, and
-the sizes of the arrays held for the model's life (B operators, the
-element-to-CSR map, the stiffness), to show where the peak comes from.
+the sizes of the arrays held for the model's life (gradients, the node-block
+pattern and element-to-block map, the stiffness), to show where the peak
+comes from.
 """
 
 from __future__ import annotations
@@ -53,14 +54,21 @@ def main() -> None:
     mats = {"si": parse_material("si", SI, "bench"), "cu": parse_material("cu", CU, "bench")}
     t = time.perf_counter()
     problem = ThermoElasticProblem(model, mats, "plane_strain", 25.0)
-    row("setup (geometry, B, pattern)", time.perf_counter() - t,
-        f"B {problem.kin.B.nbytes / MiB:,.0f} MiB, element-to-CSR map {problem.assembler._where.nbytes / MiB:,.0f} MiB")
+    geo = problem.geo
+    note = f"gradients {geo.grad.nbytes / MiB:,.0f} MiB"
+    if problem.blocks is not None:
+        b = problem.blocks
+        note += (f", node-block pattern {(b.indices.nbytes + b.indptr.nbytes) / MiB:,.0f} MiB, element-to-block map "
+                 f"{(b.block.nbytes + b.transposed.nbytes) / MiB:,.0f} MiB; no B, CSR or element-to-CSR map")
+    row("setup (geometry, pattern)", time.perf_counter() - t, note)
     t = time.perf_counter()
-    K = problem.stiffness(-75.0)
-    row("assembly", time.perf_counter() - t, f"K {(K.data.nbytes + K.indices.nbytes) / MiB:,.0f} MiB, {K.nnz:,} nonzeros")
+    K = problem.assemble(-75.0)
+    size = K.values.nbytes if hasattr(K, "values") else K.data.nbytes + K.indices.nbytes
+    row("assembly", time.perf_counter() - t, f"K {size / MiB:,.0f} MiB ({type(K).__name__})")
     t = time.perf_counter()
-    problem.factorize(-75.0, K, consume=True)  # K's values are released once PARDISO has its copy
-    row(f"factorization ({problem.solver.name})", time.perf_counter() - t)
+    problem.factorize(-75.0, K, consume=True)
+    row(f"factorization ({problem.solver.name})", time.perf_counter() - t,
+        f"factor {problem.solver._ps.iparm[17]:,} entries" if hasattr(problem.solver, "_ps") else "")
     del K
     t = time.perf_counter()
     problem.solve(-75.0)

@@ -23,6 +23,7 @@ from reliability.fem.assembly import Assembler, element_force, element_stiffness
 from reliability.fem.constraints import DofLayout
 from reliability.fem.geometry import element_geometry
 from reliability.fem.kinematics import make_kinematics
+from reliability.fem.solvers import available_solvers
 from reliability.geometry.strip import layered_strip
 
 SI = dict(E_MPa=130000.0, nu=0.28, alpha_per_K=2.6e-6)
@@ -91,6 +92,35 @@ def test_cached_assembly_equals_skfem_asm():
     diff = abs(K - K_ref).max()
     assert diff / abs(K_ref).max() < 1e-12
     assert np.abs(f - f_sk[p]).max() / np.abs(f_sk).max() < 1e-12
+
+
+@pytest.mark.skipif("pardiso" not in available_solvers(), reason="node-block assembly is PARDISO's path")
+def test_node_block_assembly_equals_skfem_asm():
+    """The thermo-elastic solve's upper 2x2 blocks and load equal scikit-fem's asm on the free dofs (1e-12)."""
+    model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=12, ny=2)
+    mats = {"si": make_material("si", **SI), "cu": make_material("cu", **CU)}
+    T_ref, T = 25.0, -75.0
+    problem = ThermoElasticProblem(model, mats, "plane_strain", T_ref, solver="pardiso")
+    assert problem.blocks is not None
+    K = problem.assemble(T).tocsr()  # full nodal numbering, unit rows and columns at the supports
+    f = problem.load(T)
+
+    mesh = MeshTri2(model.nodes.T.copy(), model.elements.T.copy())
+    basis = Basis(mesh, ElementVector(ElementTriP2()), intorder=2)
+    nqp = basis.X.shape[1]
+    lam_mu = {n: lame(mats[n].spec.E_MPa, mats[n].spec.nu) for n in model.region_names}
+    lam = per_element(model, {n: v[0] for n, v in lam_mu.items()}, nqp)
+    mu = per_element(model, {n: v[1] for n, v in lam_mu.items()}, nqp)
+    eth_q = per_element(model, {n: mats[n].spec.alpha_per_K * (T - T_ref) for n in model.region_names}, nqp)
+    p = skfem_permutation(model, mesh, basis)
+    K_ref = asm(elasticity, basis, lam=lam, mu=mu)[p][:, p]
+    f_ref = asm(thermal_load, basis, lam=lam, mu=mu, eth=eth_q)[p]
+
+    free, fixed = problem.layout.free, np.flatnonzero(problem.layout.fixed)
+    assert abs(K[free][:, free] - K_ref[free][:, free]).max() / abs(K_ref).max() < 1e-12
+    assert np.abs(f[free] - f_ref[free]).max() / np.abs(f_ref).max() < 1e-12
+    assert fixed.size == 3 and not f[fixed].any()
+    assert np.array_equal(K[fixed].toarray(), np.eye(K.shape[0])[fixed])
 
 
 def p1_p2_curvatures(nx=50, ny=2):

@@ -1,9 +1,10 @@
 """PARDISO in 2x2 node blocks: the block matrix is the free-dof matrix, and the solution is the same.
 
-The block structure comes two ways, from the node graph (fast path) and
-from any CSR pattern (generic path, used with the global unknowns of
-generalized plane strain); both must give the free-dof matrix with unit
-rows and columns added at the fixed and padding dofs.
+The blocks come two ways: assembled directly from the element matrices
+(:mod:`reliability.fem.node_blocks`, the thermo-elastic solve), and from any
+CSR pattern (:func:`upper_blocks`, with the global unknowns of generalized
+plane strain); both must give the free-dof matrix with unit rows and
+columns added at the fixed and padding dofs.
 """
 
 import numpy as np
@@ -16,6 +17,7 @@ from reliability.fem.assembly import Assembler, element_stiffness
 from reliability.fem.constraints import supports
 from reliability.fem.geometry import element_geometry
 from reliability.fem.kinematics import make_kinematics
+from reliability.fem.node_blocks import BlockMatrix, NodeBlocks
 from reliability.fem.solvers import available_solvers, make_solver
 from reliability.fem.sparsity import upper_blocks
 from reliability.geometry.strip import layered_strip
@@ -46,32 +48,43 @@ def reference(K, numbers, n_numbers):
     return out
 
 
-def random_stiffness(model, kinematics, symmetry):
+def random_element_matrices(model, kinematics):
     kin = make_kinematics(kinematics, element_geometry(model))
-    layout = supports(model, kinematics, symmetry)
     D = np.random.default_rng(0).normal(size=(model.n_elements, 1, 4, 4))
+    return element_stiffness(kin.B, D + D.transpose(0, 1, 3, 2), kin.w)
+
+
+def random_stiffness(model, kinematics, symmetry):
+    layout = supports(model, kinematics, symmetry)
     assembler = Assembler.for_layout(model.elements, layout)
-    return assembler, layout, assembler.matrix(element_stiffness(kin.B, D + D.transpose(0, 1, 3, 2), kin.w))
+    return assembler, layout, assembler.matrix(random_element_matrices(model, kinematics))
 
 
-@pytest.mark.parametrize("symmetry", [None, "symmetry"])
-def test_node_graph_blocks_equal_generic_blocks_and_the_matrix(symmetry):
+@pytest.mark.parametrize("kinematics, symmetry", [("plane_strain", None), ("plane_strain", "symmetry"),
+                                                  ("axisymmetric", None)])
+def test_direct_node_blocks_equal_the_free_dof_matrix_and_the_generic_blocks(kinematics, symmetry):
+    """Element matrices scattered straight into upper 2x2 blocks = the CSR free-dof matrix with unit rows."""
     model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=7, ny=2, half=symmetry is not None)
-    assembler, layout, K = random_stiffness(model, "plane_strain", symmetry)
+    if kinematics == "axisymmetric":
+        model.nodes[:, 0] -= model.nodes[:, 0].min()  # the axis is x = 0
+    assembler, layout, K = random_stiffness(model, kinematics, symmetry)
+    Ke = random_element_matrices(model, kinematics)
+    direct = NodeBlocks(model.elements, model.n_nodes, layout.fixed).stiffness(lambda sel: Ke[sel], chunk=7)
     ref = reference(K, layout.free, layout.n_full)
-    fast = assembler.node_graph.upper_blocks()
-    generic = upper_blocks(K.indptr, K.indices, layout.free, layout.n_full)
     scale = np.abs(K.data).max()
-    assert np.abs(block_matrix(fast, K.data) - ref).max() <= 1e-14 * scale
+    assert np.abs(direct.tocsr().toarray() - ref).max() <= 1e-14 * scale
+    generic = upper_blocks(K.indptr, K.indices, layout.free, layout.n_full)
     assert np.abs(block_matrix(generic, K.data) - ref).max() <= 1e-14 * scale
-    assert np.count_nonzero(~layout.fixed) < layout.n_full  # some rows really were fixed
+    assert np.count_nonzero(layout.fixed) >= 3  # some rows really were fixed
+    # a transposed element block is really exercised: some element pairs run from the higher node
+    assert NodeBlocks(model.elements, model.n_nodes, layout.fixed).transposed.any()
 
 
 def test_generic_blocks_with_global_unknowns_and_padding():
     """Generalized plane strain: 3 global unknowns make the numbering odd, so one padding row."""
     model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=7, ny=2)
     assembler, layout, K = random_stiffness(model, "generalized_plane_strain", None)
-    assert assembler.node_graph is None and layout.n_full % 2 == 1
+    assert layout.n_full % 2 == 1
     structure = upper_blocks(K.indptr, K.indices, layout.free, layout.n_full)
     ref = reference(K, layout.free, layout.n_full)
     assert np.abs(block_matrix(structure, K.data) - ref).max() <= 1e-14 * np.abs(K.data).max()
@@ -87,7 +100,11 @@ def test_pardiso_in_blocks_equals_superlu(kinematics, half, symmetry):
     mats = {"si": make_material("si", **SI), "cu": make_material("cu", **CU)}
     ours = ThermoElasticProblem(model, mats, kinematics, 25.0, symmetry_line=symmetry, solver="pardiso")
     u = ours.solve(-75.0).u
-    assert ours.solver._source is not None  # really in blocks
+    if kinematics == "generalized_plane_strain":  # global unknowns: blocks from the CSR pattern
+        assert ours.blocks is None and ours.solver._source is not None
+    else:  # assembled as blocks, and neither B nor a CSR assembler was built
+        assert ours.blocks is not None and ours.solver._direct
+        assert ours.kin._B is None and ours._assembler is None
     ref = ThermoElasticProblem(model, mats, kinematics, 25.0, symmetry_line=symmetry, solver="superlu").solve(-75.0).u
     assert np.abs(u - ref).max() <= 1e-10 * np.abs(ref).max()
 
@@ -119,15 +136,34 @@ def test_block_and_entry_factors_agree_on_refactorization(single):
 
 @needs_pardiso
 def test_consumed_stiffness_is_released_and_the_solution_unchanged():
+    """CSR path (global unknowns): K's values are released before the numeric factorization."""
     model = layered_strip([("cu", 0.3), ("si", 0.3)], 10.0, nx=30, ny=2)
     mats = {"si": make_material("si", **SI), "cu": make_material("cu", **CU)}
-    ours = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="pardiso")
-    K = ours.stiffness(-75.0)
+    ours = ThermoElasticProblem(model, mats, "generalized_plane_strain", 25.0, solver="pardiso")
+    K = ours.assemble(-75.0)
     ours.factorize(-75.0, K, consume=True)
-    assert K.data.size == 0  # released before the numeric factorization
+    assert K.data.size == 0
     u = ours.solve(-75.0).u
-    ref = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="superlu").solve(-75.0).u
+    ref = ThermoElasticProblem(model, mats, "generalized_plane_strain", 25.0, solver="superlu").solve(-75.0).u
     assert np.abs(u - ref).max() <= 1e-10 * np.abs(ref).max()
+
+
+@needs_pardiso
+def test_node_block_problem_takes_only_its_own_matrix_and_refactorizes_on_a_new_temperature():
+    """assemble() gives blocks, a CSR K is refused with a clear error, and a new D refactorizes."""
+    model = layered_strip([("cu", 0.3), ("si", 0.3)], 10.0, nx=30, ny=2)
+    mats = {"si": make_material("si", **SI),
+            "cu": make_material("cu", E_MPa={"T_C": [-100, 200], "value": [130000.0, 110000.0]}, nu=0.34,
+                                alpha_per_K=17e-6)}
+    ours = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="pardiso")
+    assert isinstance(ours.assemble(-75.0), BlockMatrix)
+    with pytest.raises(TypeError, match="assemble"):
+        ours.factorize(-75.0, ours.stiffness(-75.0))
+    ref = ThermoElasticProblem(model, mats, "plane_strain", 25.0, solver="superlu")
+    for T in (-75.0, 150.0):
+        u, u_ref = ours.solve(T).u, ref.solve(T).u
+        assert np.abs(u - u_ref).max() <= 1e-10 * np.abs(u_ref).max()
+    assert ours.solver.factorizations == 2
 
 
 @needs_pardiso

@@ -93,9 +93,7 @@ class Assembler:
         self.dofmap = np.asarray(dofmap, dtype=np.int32 if self.n_dofs < 2**31 - 1 else np.int64)
         if pattern is None:
             pattern = generic_pattern(self.dofmap, self.n_dofs)
-        self.indptr, self.indices, self._where = pattern[:3]
-        # the node graph of a block pattern: the solver's 2x2-block structure comes cheaply from it
-        self.node_graph = pattern[3] if len(pattern) > 3 else None
+        self.indptr, self.indices, self._where = pattern
         self.nnz = int(self.indptr[-1])
         self._all = VectorScatter(self.dofmap, None, self.n_dofs)
 

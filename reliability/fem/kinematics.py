@@ -37,40 +37,62 @@ KINEMATICS = ("plane_strain", "plane_stress", "generalized_plane_strain", "axisy
 
 @dataclass
 class Kinematics:
-    """Strain operator and measure of one kinematics on one mesh."""
+    """Strain operator and measure of one kinematics on one mesh.
+
+    ``B`` (E, Q, 4, 12 + n_extra) is built from the shape-function gradients
+    on first use and kept; :meth:`operator` builds it for a chunk of
+    elements only, for a one-shot pass over a large mesh (at a million
+    unknowns the whole B is 287 MiB, four times the gradients it comes from).
+    """
 
     name: str
-    B: np.ndarray  # (E, Q, 4, 12 + n_extra)
+    geo: ElementGeometry
     w: np.ndarray  # (E, Q) integration measure, mm^2 (or mm^3 per full ring)
     n_extra: int  # global unknowns appended after the nodal ones
+    _B: np.ndarray | None = None
 
     @property
     def plane_stress(self) -> bool:
         return self.name == "plane_stress"
 
+    @property
+    def B(self) -> np.ndarray:
+        if self._B is None:
+            self._B = self.operator()
+        return self._B
+
+    def operator(self, sel=slice(None)) -> np.ndarray:
+        """B of the elements ``sel`` (a slice or index array), shape (n_sel, Q, 4, 12 + n_extra)."""
+        if self._B is not None:
+            return self._B[sel]
+        grad = self.geo.grad[sel]
+        E, Q = grad.shape[:2]
+        B = np.zeros((E, Q, 4, 12 + self.n_extra))
+        gx, gy = grad[..., 0], grad[..., 1]  # (E, Q, 6)
+        B[:, :, 0, 0:12:2] = gx  # eps_xx = dN/dx u_x
+        B[:, :, 1, 1:12:2] = gy  # eps_yy = dN/dy u_y
+        B[:, :, 3, 0:12:2] = gy  # gamma_xy = dN/dy u_x + dN/dx u_y
+        B[:, :, 3, 1:12:2] = gx
+        if self.name == "generalized_plane_strain":
+            xq = self.geo.xq[sel]
+            B[:, :, 2, 12] = 1.0
+            B[:, :, 2, 13] = xq[..., 0]
+            B[:, :, 2, 14] = xq[..., 1]
+        elif self.name == "axisymmetric":
+            r = self.geo.xq[sel][..., 0]
+            B[:, :, 2, 0:12:2] = self.geo.N[None, :, :] / r[..., None]  # hoop strain u_r / r
+        return B
+
 
 def make_kinematics(name: str, geo: ElementGeometry) -> Kinematics:
-    """Build B and w for kinematics ``name`` on the element geometry ``geo``."""
+    """Kinematics ``name`` on the element geometry ``geo`` (B built when first needed)."""
     if name not in KINEMATICS:
         raise ValueError(f"unknown kinematics {name!r}")
     n_extra = 3 if name == "generalized_plane_strain" else 0
-    E, Q = geo.dx.shape
-    B = np.zeros((E, Q, 4, 12 + n_extra))
-    gx, gy = geo.grad[..., 0], geo.grad[..., 1]  # (E, Q, 6)
-    B[:, :, 0, 0:12:2] = gx  # eps_xx = dN/dx u_x
-    B[:, :, 1, 1:12:2] = gy  # eps_yy = dN/dy u_y
-    B[:, :, 3, 0:12:2] = gy  # gamma_xy = dN/dy u_x + dN/dx u_y
-    B[:, :, 3, 1:12:2] = gx
     w = geo.dx
-    if name == "generalized_plane_strain":
-        B[:, :, 2, 12] = 1.0
-        B[:, :, 2, 13] = geo.xq[..., 0]
-        B[:, :, 2, 14] = geo.xq[..., 1]
-    elif name == "axisymmetric":
-        r = geo.xq[..., 0]
-        B[:, :, 2, 0:12:2] = geo.N[None, :, :] / r[..., None]  # hoop strain u_r / r
-        w = 2.0 * np.pi * r * geo.dx
-    return Kinematics(name=name, B=B, w=np.ascontiguousarray(w), n_extra=n_extra)
+    if name == "axisymmetric":
+        w = 2.0 * np.pi * geo.xq[..., 0] * geo.dx
+    return Kinematics(name=name, geo=geo, w=np.ascontiguousarray(w), n_extra=n_extra)
 
 
 def condense_plane_stress(D: np.ndarray) -> np.ndarray:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from .node_blocks import BlockMatrix
 from .sparsity import PatternKey, upper_blocks
 from .threads import Threads
 
@@ -40,7 +41,8 @@ class PardisoSolver:
 
     The analysis (ordering, symbolic factorization, PARDISO phase 11) runs
     once per sparsity pattern; every refactorization is phase 22 only.
-    After :meth:`use_node_blocks` the matrix goes to PARDISO in 2x2 node
+    A :class:`~.node_blocks.BlockMatrix` (the thermo-elastic solve's), or a
+    CSR matrix after :meth:`use_node_blocks`, goes to PARDISO in 2x2 node
     blocks (BSR): the ordering works on the node graph, a quarter of the
     dof graph (1 M dofs: first factorization 6.7 -> 4.2 s).  Block solves
     are slower on smaller systems (158 k dofs: 23 vs 13 ms), so an
@@ -71,24 +73,22 @@ class PardisoSolver:
         self._upper = None
         self._n = 0
         self._numbers = None  # full dof number of each free dof, for 2x2 node blocks
-        self._structure = None
         self._source = None
+        self._direct = False  # the last analysis was of a BlockMatrix given as such
         self.factorizations = 0
         self.threads = Threads(threads)
 
-    def use_node_blocks(self, numbers: np.ndarray, n_numbers: int, structure=None) -> None:
-        """Factorize in 2x2 node blocks (PARDISO's BSR input, ``iparm[36] = 2``).
+    def use_node_blocks(self, numbers: np.ndarray, n_numbers: int) -> None:
+        """Factorize CSR matrices in 2x2 node blocks (PARDISO's BSR input, ``iparm[36] = 2``).
 
         ``numbers`` (n_free,): the full dof (2 node + component) of each row
-        of the matrices to come; ``n_numbers``: the full dof count.
-        ``structure``: a callable returning :func:`~.sparsity.upper_blocks`
-        of their pattern, if the caller can build it faster (the assembler
-        can, from its node graph).  The ordering then runs on the node
-        graph: at 1 M dofs PARDISO's analysis takes 1.4 s instead of 5 s.
+        of the matrices to come; ``n_numbers``: the full dof count.  The
+        ordering then runs on the node graph: at 1 M dofs PARDISO's analysis
+        takes 1.4 s instead of 5 s.  (A matrix assembled as blocks in the
+        first place, :class:`~.node_blocks.BlockMatrix`, needs none of this.)
         """
         self._numbers = np.asarray(numbers, dtype=np.int64)
         self._n_numbers = int(n_numbers)
-        self._structure = structure
         self._key = None
 
     def use_double(self) -> None:
@@ -109,17 +109,22 @@ class PardisoSolver:
         try:
             self._factorize(K, consume)
         except RuntimeError:
-            if not self.single or K.data.size == 0:
+            consumed = not isinstance(K, BlockMatrix) and K.data.size == 0
+            if not self.single or consumed:
                 raise
             # a matrix too ill-conditioned for a float32 Cholesky: carry on in double
             self.use_double()
             self._factorize(K, consume)
 
-    def _factorize(self, K: sp.spmatrix, consume: bool = False) -> None:
+    def _factorize(self, K, consume: bool = False) -> None:
+        if isinstance(K, BlockMatrix):
+            self._factorize_blocks(K)
+            return
         if getattr(K, "format", None) != "csr":
             K = sp.csr_matrix(K)
         with self.threads:
-            if self._key is None or not self._key.matches(K):
+            if self._key is None or self._direct or not self._key.matches(K):
+                self._direct = False
                 self._analyse(K)
                 self._key = PatternKey(K)
             elif self._source is not None:
@@ -131,6 +136,45 @@ class PardisoSolver:
             self._call(22, np.zeros(self._rows, dtype=self._a.dtype))
         self.factorizations += 1
 
+    def _factorize_blocks(self, K: BlockMatrix) -> None:
+        """Factorize a matrix given as its upper 2x2 node blocks (:class:`~.node_blocks.BlockMatrix`).
+
+        Its values are PARDISO's array as they are (no copy in double
+        precision), so nothing but the factor is added to what the caller
+        holds; the analysis is reused while the block pattern is the same.
+        """
+        if not self.analysed(K):
+            self.analyse_blocks(K)
+        with self.threads:
+            self._a = np.ascontiguousarray(K.values, dtype=self._a.dtype)
+            self._call(22, np.zeros(self._rows, dtype=self._a.dtype))
+        self.factorizations += 1
+
+    def analysed(self, K: BlockMatrix) -> bool:
+        """True when the last analysis was of ``K``'s block pattern."""
+        return self._key is not None and self._direct and self._key.matches(K)
+
+    def analyse_blocks(self, K: BlockMatrix) -> None:
+        """PARDISO's analysis (ordering, symbolic factorization) of ``K``'s block pattern.
+
+        For an SPD matrix (no scaling, no matching) the analysis does not
+        depend on the values, so it may run on a thread while the values
+        are still being assembled into ``K.values`` (ctypes releases the
+        GIL): :meth:`ThermoElasticProblem.factorize` does this.
+        """
+        dtype = np.float32 if self.single else np.float64
+        with self.threads:
+            self._a = np.ascontiguousarray(K.values, dtype=dtype)
+            self._direct = True
+            self._source = self._upper = None
+            self._n = K.indptr.size - 1
+            self._rows = 2 * self._n
+            self._ps.iparm[36] = 2
+            self._ia = (K.indptr + 1).astype(np.int32)
+            self._ja = (K.indices + 1).astype(np.int32)
+            self._call(11, np.zeros(self._rows, dtype=dtype))
+            self._key = PatternKey(K)
+
     def _analyse(self, K: sp.csr_matrix) -> None:
         """Upper triangle (of entries, or of 2x2 blocks) in PARDISO's arrays, and its analysis (phase 11)."""
         dtype = np.float32 if self.single else np.float64
@@ -138,10 +182,7 @@ class PardisoSolver:
         if blocks:
             if not K.has_sorted_indices:
                 K.sort_indices()
-            if self._structure is not None:
-                indptr, indices, self._source = self._structure()
-            else:
-                indptr, indices, self._source = upper_blocks(K.indptr, K.indices, self._numbers, self._n_numbers)
+            indptr, indices, self._source = upper_blocks(K.indptr, K.indices, self._numbers, self._n_numbers)
             # the few values not taken from K: the unit diagonal of fixed and padded rows, and zeros
             self._ones = np.flatnonzero(self._source == K.nnz)
             self._zeros = np.flatnonzero(self._source > K.nnz)
@@ -175,6 +216,7 @@ class PardisoSolver:
         self._a[self._zeros] = 0.0
 
     def solve(self, b: np.ndarray) -> np.ndarray:
+        """Solution of the factorized system; for a :class:`BlockMatrix`, ``b`` in its full nodal numbering."""
         b = np.asarray(b)
         with self.threads:
             if self._source is None:

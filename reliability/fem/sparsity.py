@@ -10,8 +10,6 @@ pattern as 2x2 node blocks for PARDISO (:class:`NodeGraph`,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import scipy.sparse as sp
 
@@ -126,19 +124,10 @@ def block_pattern(elements: np.ndarray, n_nodes: int, free_index: np.ndarray):
     row_of_drop = np.searchsorted(full_ip, drop, side="right") - 1
     counts = (np.diff(full_ip) - np.bincount(row_of_drop, minlength=2 * n_nodes))[~is_fixed]
     indptr = np.concatenate(([0], np.cumsum(counts)))
-    return indptr, indices, where, NodeGraph(n_ip, n_idx, drop, is_fixed)
+    return indptr, indices, where
 
 
-@dataclass
-class NodeGraph:
-    """The node graph a :func:`block_pattern` was expanded from, and the full-pattern entries it cut."""
-
-    indptr: np.ndarray  # (n_nodes + 1,) node CSR
-    indices: np.ndarray  # sorted neighbours of each node
-    dropped: np.ndarray  # sorted positions, in the full 2x2 expansion, of the entries cut out
-    fixed: np.ndarray  # (2 n_nodes,) bool
-
-    def upper_blocks(self):
+def upper_blocks(self):
         """:func:`upper_blocks` of the free-dof pattern, by arithmetic on the node graph.
 
         Same block matrix as from the CSR pattern, in half the time (no

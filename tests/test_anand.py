@@ -196,3 +196,39 @@ def test_final_newton_step_keeps_dp_and_s_as_accurate_as_the_tolerance():
                 worst_dp = max(worst_dp, np.max(np.abs(dp[flows] - dp_ref[flows]) / dp_ref[flows]))
                 worst_s = max(worst_s, np.max(np.abs(s[flows] - s_ref[flows]) / s_ref[flows]))
     assert worst_dp <= 1e-8 and worst_s <= 3e-10, (worst_dp, worst_s)
+
+
+def test_radial_return_predicts_the_next_local_solve(monkeypatch):
+    """The last return mapping's first-order dp at new strains (the next global iteration's case) gives
+    the same dp and s as starting from its plain dp (1e-8), in fewer flow-law passes."""
+    import reliability.constitutive.anand as anand
+
+    model = inelastic_model(get_material("SAC305"))
+    rng = np.random.default_rng(5)
+    n = 5000
+    T, dt = 100.0, 60.0
+    state = model.initial_state(n)
+    eps = rng.normal(scale=4e-3, size=(n, 4))
+    eth = model.elastic.thermal_strain(T, 217.0)
+    _, last, new = model.update(eps, T, dt, state, eth, lazy_tangent=True)
+    eps2 = eps * (1.0 + rng.uniform(-1e-3, 1e-3, size=(n, 4)))
+    passes = {}
+    results = {}
+    for label, guess in (("predicted", last), ("plain", new["p"] - state["p"])):
+        count = [0]
+        flow = anand._flow_law
+
+        def counting(x, *args, flow=flow, count=count):
+            count[0] += x.size
+            return flow(x, *args)
+
+        monkeypatch.setattr(anand, "_flow_law", counting)
+        _, _, results[label] = model.update(eps2, T, dt, state, eth, lazy_tangent=True, dp_guess=guess)
+        monkeypatch.setattr(anand, "_flow_law", flow)
+        passes[label] = count[0] / n
+    a, b = results["predicted"], results["plain"]
+    flows = b["p"] > 0
+    assert flows.sum() > n // 2
+    assert np.max(np.abs(a["p"][flows] - b["p"][flows]) / b["p"][flows]) <= 1e-8
+    assert np.max(np.abs(a["s"] - b["s"]) / b["s"]) <= 1e-10
+    assert passes["predicted"] <= passes["plain"] - 0.5, passes

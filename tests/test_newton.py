@@ -132,7 +132,7 @@ def test_threaded_evaluation_equals_serial():
     out = {}
     for workers in (1, 3):
         problem.workers, problem.min_part_elements = workers, 1
-        problem._dp_hints = (None, None, [])  # the same local starting points for both
+        problem._hints = (None, None, [])  # the same local starting points for both
         assert len(problem._parts(problem.groups[0])) == workers
         R, tangent, trial, stresses, scale = problem.evaluate(u, 120.0, 60.0, state)
         out[workers] = (R, tangent().toarray(), trial, stresses, scale)

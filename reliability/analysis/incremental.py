@@ -153,7 +153,7 @@ class InelasticProblem:
             raise ValueError(f"newton must be one of {NEWTON}, not {newton!r}")
         self.newton = newton
         self._has_factor = False
-        self._dp_hints: tuple = (None, None, [])
+        self._hints: tuple = (None, None, [])
 
     @property
     def n_dofs(self) -> int:
@@ -212,16 +212,20 @@ class InelasticProblem:
         Ku = elastic.matvec(u)
         R = Ku - elastic.f_th
         scale = elastic.scale_th + np.abs(Ku)
-        # the local solves start from the last iteration's dp of this increment (keyed by the
-        # start state's id: a recycled id only costs local iterations, never accuracy)
-        hints = self._dp_hints[2] if self._dp_hints[:2] == (id(state_n), dt) else [None] * len(self.groups)
         padded = np.concatenate((u, [0.0]))  # dof -1 (eliminated) picks the 0
         jobs = []
-        for g, st, sig_n, hint in zip(self.groups, state_n.groups, state_n.stress, hints):
+        for g, st, sig_n in zip(self.groups, state_n.groups, state_n.stress):
             B, w, dofs = self._group_operators(g)
             eth = g.material.elastic.thermal_strain(T, self.T_ref)
-            jobs += [(g, B[es], w[es], dofs[es], {k: v[ps] for k, v in st.items()}, sig_n[ps], eth,
-                      None if hint is None else hint[ps]) for es, ps in self._parts(g)]
+            jobs += [(g, B[es], w[es], dofs[es], {k: v[ps] for k, v in st.items()}, sig_n[ps], eth)
+                     for es, ps in self._parts(g)]
+        # the local solves start from the last iteration's return mapping of this increment, job by
+        # job (the same groups and ranges every time; keyed by the start state's id: a recycled id
+        # only costs local iterations, never accuracy)
+        hints = self._hints[2] if self._hints[:2] == (id(state_n), dt) and len(self._hints[2]) == len(jobs) \
+            else [None] * len(jobs)
+        jobs = [job + (hint if hint is not None and hint.dp.shape[0] == job[5].shape[0] else None,)
+                for job, hint in zip(jobs, hints)]
 
         def work(job):
             g, B, w, dofs, st, sig_n, eth, hint = job
@@ -244,7 +248,7 @@ class InelasticProblem:
             R += self._inelastic_scatter(fe)
             scale += self._inelastic_scatter(np.abs(fe))
 
-        self._dp_hints = (id(state_n), dt, [new["p"] - st["p"] for new, st in zip(trial, state_n.groups)])
+        self._hints = (id(state_n), dt, [out[1] for out in done])
 
         def tangent():
             Ke = self._map(lambda item: element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]),

@@ -30,8 +30,6 @@ differentiation of :func:`flow_stress`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
-
 import numpy as np
 
 from ..errors import ConvergenceError
@@ -284,10 +282,12 @@ class AnandModel:
                lazy_tangent: bool = False, dp_guess=None):
         """Stress, consistent tangent and new state at the end of the increment.
 
-        ``lazy_tangent``: return the tangent as a function to call when it is
-        needed; ``dp_guess``: a starting dp per point for the local Newton
-        solve (default: the previous increment's rate times dt), e.g. the
-        last global iteration's dp.
+        ``lazy_tangent``: return the tangent as a :class:`~.j2.RadialReturn`
+        to call when it is needed; ``dp_guess``: a starting dp per point for
+        the local Newton solve (default: the previous increment's rate times
+        dt), or the last global iteration's :class:`~.j2.RadialReturn`, whose
+        first-order prediction at this iteration's trial stresses saves the
+        local solve one flow-law pass per point.
         """
         G, K = self.moduli(T_C)
         n = eps.shape[0]
@@ -297,13 +297,15 @@ class AnandModel:
         s_tr = j2.deviator(sig_tr)
         q_tr = j2.equivalent(s_tr)
         guess = dp_guess if dp_guess is not None else (state["rate"] * dt if "rate" in state else None)
+        if isinstance(guess, j2.RadialReturn):
+            guess = guess.predict(q_tr)
         dp, slope, s_new = solve_increment(q_tr, G, dt, T_C + KELVIN, state["s"], self.params, guess=guess,
                                            with_resistance=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             N = np.where(q_tr[:, None] > 0, 1.5 * s_tr / q_tr[:, None], 0.0)
         sig = sig_tr - (2.0 * G * dp)[:, None] * N
         kappa = np.where(dp > 0, 1.0 / (3.0 * G + slope), 0.0)
-        C = partial(j2.consistent_tangent, D, G, N, dp, q_tr, kappa)
+        C = j2.RadialReturn(D, G, N, dp, q_tr, kappa)
         C = C if lazy_tangent else C()
         d_eps_p = j2.engineering(N * dp[:, None])
         sig_n = stress_n if stress_n is not None else sig

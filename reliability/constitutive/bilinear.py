@@ -11,8 +11,6 @@ trace under cyclic loading keeps dissipating - the Bauschinger effect) or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
-
 import numpy as np
 
 from . import j2
@@ -73,7 +71,7 @@ class BilinearModel:
             N = np.where(q_tr[:, None] > 0, 1.5 * xi / q_tr[:, None], 0.0)
         sig = sig_tr - (2.0 * G * dp)[:, None] * N
         kappa = np.where(dp > 0, 1.0 / (3.0 * G + H), 0.0)
-        C = partial(j2.consistent_tangent, D, G, N, dp, q_tr, kappa)
+        C = j2.RadialReturn(D, G, N, dp, q_tr, kappa)
         C = C if lazy_tangent else C()
         d_eps_p = j2.engineering(N * dp[:, None])
         sig_n = stress_n if stress_n is not None else sig

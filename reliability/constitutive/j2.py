@@ -17,6 +17,8 @@ All functions are vectorised over the leading axis (points).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 HYDRO = np.array([1.0, 1.0, 1.0, 0.0])
@@ -83,3 +85,30 @@ def consistent_tangent(D: np.ndarray, G: np.ndarray, N: np.ndarray, dp: np.ndarr
         - (4.0 * G**2 * kappa)[:, None, None] * NN
         - (6.0 * G**2 * ratio)[:, None, None] * (I_DEV - (2.0 / 3.0) * NN)
     )
+
+
+@dataclass
+class RadialReturn:
+    """One radial return at every point: its consistent tangent on demand, and a first-order dp.
+
+    Calling it gives the (n, 4, 4) consistent tangent
+    (:func:`consistent_tangent`).  :meth:`predict` is dp at new trial
+    stresses to first order, dp + kappa (q_trial' - q_trial): the first
+    Newton step of the next local solve from this dp, known without
+    evaluating the flow law there (the next global iteration's guess).
+    """
+
+    D: np.ndarray
+    G: float
+    N: np.ndarray
+    dp: np.ndarray
+    q_trial: np.ndarray
+    kappa: np.ndarray
+
+    def __call__(self) -> np.ndarray:
+        return consistent_tangent(self.D, self.G, self.N, self.dp, self.q_trial, self.kappa)
+
+    def predict(self, q_trial: np.ndarray) -> np.ndarray:
+        """dp at the trial stresses ``q_trial`` (n,) to first order; this return's dp where that is not positive."""
+        dp = self.dp + self.kappa * (q_trial - self.q_trial)
+        return np.where(dp > 0.0, dp, self.dp)

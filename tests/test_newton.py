@@ -17,6 +17,7 @@ from reliability.analysis.incremental import IncrementFailed, InelasticProblem
 from reliability.analysis.profile import make_profile
 from reliability.analysis.quasi_newton import inverse_product, secant_pair
 from reliability.analysis.thermoelastic import ThermoElasticProblem
+from reliability.fem.assembly import element_stiffness
 from reliability.fem.solvers import available_solvers, make_solver
 from reliability.geometry.strip import layered_strip
 from reliability.constitutive import j2
@@ -205,3 +206,29 @@ def test_a_problem_without_inelastic_materials_is_solved_in_one_step():
     n = model.n_nodes
     u = problem.full_displacement(state.u)[0]
     assert np.abs(u - ref.u[:n]).max() <= 1e-6 * np.abs(ref.u).max()
+
+
+def test_tangent_equals_a_direct_assembly_of_every_element():
+    """K_el(T) from the integrated basis plus the inelastic elements scattered through their kept CSR
+    positions equals one assembly of all element matrices (elastic D(T), consistent C elsewhere), 1e-12."""
+    from reliability.fem.assembly import element_strain
+
+    model, mats = _strip()
+    problem = InelasticProblem(model, mats, "plane_strain", 217.0)
+    state = problem.initial_state()
+    for k, T in enumerate((180.0, 140.0)):
+        state = problem.increment(state, 60.0 * (k + 1), T)
+    u, T, dt = state.u * 1.01, 120.0, 60.0
+    K = problem.evaluate(u, T, dt, state)[1]()
+    kin, E = problem.kin, model.n_elements
+    C = np.broadcast_to(np.stack([m.elastic.stiffness(T) for m in problem.materials])[problem.mat_index][:, None],
+                        (E, problem.Q, 4, 4)).copy()
+    padded = np.concatenate((u, [0.0]))
+    for g, st, sig in zip(problem.groups, state.groups, state.stress):
+        B, w, dofs = problem._group_operators(g)
+        eps = element_strain(B, padded[dofs]).reshape(-1, 4)
+        _, Cg, _ = g.model.update(eps, T, dt, st, g.material.elastic.thermal_strain(T, 217.0), sig)
+        C[g.elements] = Cg.reshape(-1, problem.Q, 4, 4)
+    ref = problem.assembler.matrix(element_stiffness(kin.B, C, kin.w))
+    assert abs(K - ref).max() <= 1e-12 * abs(ref).max()
+    assert any(g.model.kind == "anand" for g in problem.groups)

@@ -76,15 +76,20 @@ def engineering(tensor: np.ndarray) -> np.ndarray:
 
 def consistent_tangent(D: np.ndarray, G: np.ndarray, N: np.ndarray, dp: np.ndarray, q_trial: np.ndarray,
                        kappa: np.ndarray) -> np.ndarray:
-    """Algorithmic tangent of the radial return, (n, 4, 4); see the module docstring."""
-    NN = N[:, :, None] * N[:, None, :]
+    """Algorithmic tangent of the radial return, (n, 4, 4); see the module docstring.
+
+    Evaluated as D - b I_dev + (2/3 b - a) N (x) N with a = 4 G^2 kappa and
+    b = 6 G^2 dp / q_trial: one outer product and two passes over the
+    (n, 4, 4) result.
+    """
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(q_trial > 0, dp / q_trial, 0.0)
-    return (
-        D
-        - (4.0 * G**2 * kappa)[:, None, None] * NN
-        - (6.0 * G**2 * ratio)[:, None, None] * (I_DEV - (2.0 / 3.0) * NN)
-    )
+    b = 6.0 * G**2 * ratio
+    c = (2.0 / 3.0) * b - 4.0 * G**2 * kappa
+    C = N[:, :, None] * (c[:, None] * N)[:, None, :]
+    C -= b[:, None, None] * I_DEV
+    C += D
+    return C
 
 
 @dataclass

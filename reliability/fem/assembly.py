@@ -117,6 +117,11 @@ class Assembler:
         self._scatter(out, Ke, elements)
         return out[: self.nnz]
 
+    def positions(self, elements: np.ndarray) -> np.ndarray:
+        """CSR positions (flat, ``nnz`` for eliminated entries) of the entries of ``elements``, for
+        repeated scatters of the same elements into ``data``-sized arrays with one spare slot."""
+        return np.ascontiguousarray(self._where[elements]).reshape(-1)
+
     def _scatter(self, out: np.ndarray, Ke: np.ndarray, elements) -> None:
         where = self._where if elements is None else self._where[elements]
         # unbuffered add.at: no output-sized temporary per call, unlike bincount (numpy >= 1.25 fast path)

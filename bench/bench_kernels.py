@@ -13,9 +13,13 @@ Rows (medians of repeated calls):
   Anand update of all solder points from a close guess;
 * PARDISO on that case's tangent, entry-wise CSR against 2x2 node blocks
   (first factorization, refactorization, solve);
+* on that case: the elastic regions at a new temperature, integrated
+  element by element against the integrated basis; an Anand update after a
+  global step from the last dp against its first-order prediction; the
+  solder's element forces, three-operand einsum against one flat product;
 * the 1 M-dof bimetal strip of ``bench_core.py``: PARDISO's first
-  factorization (analysis + numeric), entry-wise against node blocks,
-  alternating, best of two each.
+  factorization (analysis + numeric), of the CSR matrix entry-wise against
+  the directly assembled 2x2 node blocks, alternating, best of two each.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_core import CU, SI, mesh_path  # noqa: E402
 
+from reliability.fem.assembly import element_force  # noqa: E402
 from reliability.fem.solvers import make_solver  # noqa: E402
 from reliability.fem.threads import openblas_single_threaded  # noqa: E402
 
@@ -93,6 +98,7 @@ def fan_out_rows():
             tg[workers] = median_ms(lambda: pr.evaluate(u, 20.0, 60.0, st)[1](), 4) - ev[workers]
         row("residual evaluation, fan-out mid-cycle", "1 thread", ev[1], "2 threads", ev[2])
         row("tangent assembly, fan-out mid-cycle", "1 thread", tg[1], "2 threads", tg[2])
+        elastic_rows(pr)
         g = next(g for g in pr.groups if g.model.kind == "anand")
         i = pr.groups.index(g)
         B, w, dofs = pr._group_operators(g)
@@ -103,6 +109,21 @@ def fan_out_rows():
         t = median_ms(lambda: g.model.update(eps * 1.0001, 20.0, 60.0, st.groups[i], eth, st.stress[i],
                                              lazy_tangent=True, dp_guess=guess), 10)
         print(f"| Anand update, {eps.shape[0]:,} points, close guess | - | - | this code | {t:.1f} ms | - |")
+        # the next global iteration: strains moved by ~1e-3; start from the last dp, or from the last
+        # return mapping's first-order prediction at the new trial stresses
+        _, last, new = g.model.update(eps, 20.0, 60.0, st.groups[i], eth, st.stress[i], lazy_tangent=True)
+        moved = eps * (1.0 + np.random.default_rng(2).uniform(-1e-3, 1e-3, eps.shape))
+        plain = median_ms(lambda: g.model.update(moved, 20.0, 60.0, st.groups[i], eth, st.stress[i],
+                                                 lazy_tangent=True, dp_guess=new["p"] - st.groups[i]["p"]), 10)
+        predicted = median_ms(lambda: g.model.update(moved, 20.0, 60.0, st.groups[i], eth, st.stress[i],
+                                                     lazy_tangent=True, dp_guess=last), 10)
+        row(f"Anand update after a global step, {eps.shape[0]:,} points", "from the last dp", plain,
+            "from its predicted dp", predicted)
+        sig = np.ascontiguousarray(st.stress[i].reshape(-1, pr.Q, 4))
+        three = median_ms(lambda: np.einsum("eqki,eqk,eq->ei", B, sig, w, optimize=True), 10)
+        flat = median_ms(lambda: element_force(B, sig, w), 10)
+        row(f"element forces, {B.shape[0]:,} solder elements", "3-operand einsum", three, "flat batched product",
+            flat)
         K = pr.evaluate(u, 20.0, 60.0, st)[1]()
         R = np.random.default_rng(0).normal(size=K.shape[0])
         for single in (True, False):
@@ -132,20 +153,50 @@ def strip_rows():
     model = read_msh(mesh_path(1e6))
     mats = {"si": parse_material("si", SI, "bench"), "cu": parse_material("cu", CU, "bench")}
     p = ThermoElasticProblem(model, mats, "plane_strain", 25.0)
-    K = p.stiffness(-75.0)
+    K = {False: p.stiffness(-75.0), True: p.assemble(-75.0)}  # CSR on the free dofs; upper node blocks
     out = {False: [], True: []}
     # alternating, best of two each: the first large factorization in a process pays for fresh memory
     for blocks in (False, True, False, True):
         s = make_solver("pardiso")
-        if blocks:
-            s.use_node_blocks(p.layout.free, p.layout.n_full, structure=p.assembler.node_graph.upper_blocks)
         t0 = time.perf_counter()
-        s.factorize(K)
+        s.factorize(K[blocks])
         out[blocks].append(time.perf_counter() - t0)
         s._ps.free_memory(everything=True)
         del s
-    row(f"PARDISO first factorization (best of 2), strip {K.shape[0]:,} dofs", "entries", min(out[False]),
-        "2x2 blocks", min(out[True]), unit="s")
+    row(f"PARDISO first factorization (best of 2), strip {K[False].shape[0]:,} dofs", "entries (CSR)",
+        min(out[False]), "2x2 node blocks", min(out[True]), unit="s")
+
+
+def elastic_rows(pr):
+    """The elastic regions at a new temperature, both with one K_el u: the algorithm before the basis
+    (temperature-independent materials cached, the others and every element's thermal force integrated
+    at T), and the integrated basis of ``analysis.elastic_regions``."""
+    asm, kin = pr.assembler, pr.kin
+    e = pr.elastic_elements
+    varying = np.array([m.elastic.temperature_dependent for m in pr.materials])[pr.mat_index]
+    ev, ec = e[varying[e]], e[~varying[e]]
+    D0 = np.stack([m.elastic.stiffness(20.0) for m in pr.materials])[pr.mat_index][:, None]
+    constant = asm.stiffness_data(kin.B, D0, kin.w, ec)
+    u = np.random.default_rng(1).normal(size=pr.n_dofs) * 1e-3
+    temps = iter(np.linspace(20.0, 21.0, 1000))
+
+    def before():
+        T = next(temps)
+        D = np.stack([m.elastic.stiffness(T) for m in pr.materials])
+        eth = np.stack([m.elastic.thermal_strain(T, pr.T_ref) for m in pr.materials])
+        data = constant.copy()
+        data += asm.stiffness_data(kin.B, D[pr.mat_index[ev]][:, None], kin.w, ev)
+        sig = np.broadcast_to(np.einsum("mij,mj->mi", D, eth)[pr.mat_index][:, None, :], kin.w.shape + (4,))
+        fe = element_force(kin.B, sig, kin.w)
+        floor = np.linalg.norm(asm.vector(np.abs(fe)))
+        return asm.csr(data) @ u, asm.vector(fe[e], e), asm.vector(np.abs(fe[e]), e), floor
+
+    def basis():
+        at = pr.elastic.at(next(temps))
+        return at.matvec(u), at.f_th, at.scale_th
+
+    row(f"elastic regions at a new temperature ({ev.size:,} of {e.size:,} elastic elements temperature-dependent)",
+        "integrated at T", median_ms(before, 5), "integrated basis", median_ms(basis, 10))
 
 
 def main() -> None:

@@ -198,3 +198,19 @@ def test_block_pattern_equals_generic_pattern(symmetry):
     assert abs(fast.matrix(Ke) - slow.matrix(Ke)).max() < 1e-12 * np.abs(Ke).max()
     sub = np.arange(0, model.n_elements, 3)
     assert abs(fast.matrix(Ke[sub], sub) - slow.matrix(Ke[sub], sub)).max() < 1e-12 * np.abs(Ke).max()
+
+
+@pytest.mark.parametrize("materials", ["one", "mixed"])
+def test_per_material_element_stiffness_equals_the_per_element_one(materials):
+    """One D per material (a BLAS product per material) = D repeated per element, 1e-14."""
+    from reliability.fem.assembly import element_stiffness_per_material
+
+    model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=12, ny=2)
+    kin = make_kinematics("axisymmetric", element_geometry(model))  # hoop row: all four strain rows used
+    rng = np.random.default_rng(3)
+    D = rng.normal(size=(3, 4, 4))
+    D = D + D.transpose(0, 2, 1)
+    index = np.zeros(model.n_elements, dtype=int) if materials == "one" else rng.integers(0, 3, model.n_elements)
+    ref = element_stiffness(kin.B, D[index][:, None], kin.w)
+    ours = element_stiffness_per_material(kin.B, D, index, kin.w)
+    assert np.abs(ours - ref).max() <= 1e-14 * np.abs(ref).max()

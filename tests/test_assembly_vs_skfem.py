@@ -200,17 +200,19 @@ def test_block_pattern_equals_generic_pattern(symmetry):
     assert abs(fast.matrix(Ke[sub], sub) - slow.matrix(Ke[sub], sub)).max() < 1e-12 * np.abs(Ke).max()
 
 
+@pytest.mark.parametrize("kinematics", ["plane_strain", "plane_stress", "axisymmetric"])
 @pytest.mark.parametrize("materials", ["one", "mixed"])
-def test_per_material_element_stiffness_equals_the_per_element_one(materials):
-    """One D per material (a BLAS product per material) = D repeated per element, 1e-14."""
-    from reliability.fem.assembly import element_stiffness_per_material
+def test_pair_stiffness_from_gradients_equals_the_element_matrices(kinematics, materials):
+    """The 84 node-pair entries from gradient products equal those of B^T D B, 1e-13; B never built."""
+    from reliability.fem.node_blocks import pair_stiffness, pairs_of
 
     model = layered_strip([("cu", 0.3), ("si", 0.3)], 4.0, nx=12, ny=2)
-    kin = make_kinematics("axisymmetric", element_geometry(model))  # hoop row: all four strain rows used
+    kin = make_kinematics(kinematics, element_geometry(model))
     rng = np.random.default_rng(3)
     D = rng.normal(size=(3, 4, 4))
-    D = D + D.transpose(0, 2, 1)
+    D = D + D.transpose(0, 2, 1)  # every entry, the zz row and the shear couplings included
     index = np.zeros(model.n_elements, dtype=int) if materials == "one" else rng.integers(0, 3, model.n_elements)
-    ref = element_stiffness(kin.B, D[index][:, None], kin.w)
-    ours = element_stiffness_per_material(kin.B, D, index, kin.w)
-    assert np.abs(ours - ref).max() <= 1e-14 * np.abs(ref).max()
+    ours = pair_stiffness(kin.nodal_gradients(), kin.w, D, index)
+    assert kin._B is None
+    ref = pairs_of(element_stiffness(kin.B, D[index][:, None], kin.w))
+    assert np.abs(ours - ref).max() <= 1e-13 * np.abs(ref).max()

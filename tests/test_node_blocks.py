@@ -17,7 +17,7 @@ from reliability.fem.assembly import Assembler, element_stiffness
 from reliability.fem.constraints import supports
 from reliability.fem.geometry import element_geometry
 from reliability.fem.kinematics import make_kinematics
-from reliability.fem.node_blocks import BlockMatrix, NodeBlocks
+from reliability.fem.node_blocks import BlockMatrix, NodeBlocks, pairs_of
 from reliability.fem.solvers import available_solvers, make_solver
 from reliability.fem.sparsity import upper_blocks
 from reliability.geometry.strip import layered_strip
@@ -69,7 +69,7 @@ def test_direct_node_blocks_equal_the_free_dof_matrix_and_the_generic_blocks(kin
         model.nodes[:, 0] -= model.nodes[:, 0].min()  # the axis is x = 0
     assembler, layout, K = random_stiffness(model, kinematics, symmetry)
     Ke = random_element_matrices(model, kinematics)
-    direct = NodeBlocks(model.elements, model.n_nodes, layout.fixed).stiffness(lambda sel: Ke[sel], chunk=7)
+    direct = NodeBlocks(model.elements, model.n_nodes, layout.fixed).stiffness(lambda sel: pairs_of(Ke[sel]), chunk=7)
     ref = reference(K, layout.free, layout.n_full)
     scale = np.abs(K.data).max()
     assert np.abs(direct.tocsr().toarray() - ref).max() <= 1e-14 * scale

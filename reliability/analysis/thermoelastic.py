@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fem.assembly import Assembler, element_force, element_stiffness_per_material, element_strain
+from ..fem.assembly import Assembler, element_force, element_strain
 from ..fem.constraints import supports
 from ..fem.geometry import element_geometry
 from ..fem.kinematics import condense_plane_stress, make_kinematics, plane_stress_eps_zz
-from ..fem.node_blocks import CHUNK, BlockMatrix, NodeBlocks  # CHUNK: elements per pass, kept in cache
+from ..fem.node_blocks import CHUNK, BlockMatrix, NodeBlocks, pair_stiffness  # CHUNK: elements per pass
 from ..fem.solvers import make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
@@ -137,10 +137,9 @@ class ThermoElasticProblem:
         E = self.model.n_elements
         return (slice(start, min(start + CHUNK, E)) for start in range(0, E, CHUNK))
 
-    def _element_stiffness(self, T: float):
+    def _pair_stiffness(self, T: float):
         D = self._solver_stiffness(T)
-        return lambda sel: element_stiffness_per_material(self.kin.operator(sel), D, self.mat_index[sel],
-                                                          self.kin.w[sel])
+        return lambda sel: pair_stiffness(self.kin.nodal_gradients(sel), self.kin.w[sel], D, self.mat_index[sel])
 
     def stiffness(self, T: float):
         """Global stiffness on the free dofs (SciPy CSR, N/mm) at T, for inspection and other solvers."""
@@ -150,7 +149,7 @@ class ThermoElasticProblem:
     def assemble(self, T: float):
         """The stiffness at T in the form the solver takes: node blocks for PARDISO, else CSR."""
         if self.blocks is not None:
-            return self.blocks.stiffness(self._element_stiffness(T))
+            return self.blocks.stiffness(self._pair_stiffness(T))
         return self.stiffness(T)
 
     def factorize(self, T: float, K=None, consume: bool = False) -> None:
@@ -185,7 +184,7 @@ class ThermoElasticProblem:
         with ThreadPoolExecutor(1, thread_name_prefix="reliability-analysis") as pool:
             analysis = pool.submit(self.solver.analyse_blocks, K)
             t0 = time.perf_counter()
-            self.blocks.stiffness(self._element_stiffness(T), out=K)
+            self.blocks.stiffness(self._pair_stiffness(T), out=K)
             t1 = time.perf_counter()
             analysis.result()
         self.timings.update(assembly_s=t1 - t0, analysis_wait_s=time.perf_counter() - t1)

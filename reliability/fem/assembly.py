@@ -29,25 +29,6 @@ def element_stiffness(B: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray
     return np.einsum("eqki,eqkj,eq->eij", B, DB, w, optimize=True)
 
 
-def element_stiffness_per_material(B: np.ndarray, D: np.ndarray, materials: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """K_e = sum_q w_q B_q^T D_m B_q when D is one (4, 4) per material, shape (E, n, n).
-
-    ``D`` (M, 4, 4), ``materials`` (E,) the material index of each element.
-    D B is one BLAS product per material over all points (rows (e, q, j)),
-    not one 4 x 4 product per point, and the sum over points one batched
-    (n x 4Q) @ (4Q x n) product: 1.6 times faster than
-    :func:`element_stiffness` with D repeated per element.
-    """
-    E, Q, _, n = B.shape
-    BT = np.ascontiguousarray(B.transpose(0, 1, 3, 2))  # (E, Q, n, 4)
-    DBT = np.empty_like(BT)
-    for m in np.unique(materials):  # usually one per chunk: elements come region by region
-        mine = slice(None) if materials[0] == materials[-1] and np.all(materials == m) else materials == m
-        DBT[mine] = (BT[mine].reshape(-1, 4) @ D[m].T).reshape(-1, Q, n, 4)
-    DBT *= w[:, :, None, None]
-    return np.matmul(BT.transpose(0, 2, 1, 3).reshape(E, n, 4 * Q), DBT.transpose(0, 1, 3, 2).reshape(E, 4 * Q, n))
-
-
 def element_force(B: np.ndarray, sigma: np.ndarray, w: np.ndarray, chunk: int = 16384) -> np.ndarray:
     """f_e = sum_q w_q B_q^T sigma_q, shape (E, n); sigma (E, Q, 4).
 

@@ -84,6 +84,29 @@ class Kinematics:
         return B
 
 
+    def nodal_gradients(self, sel=slice(None)) -> np.ndarray:
+        """Per-node strain gradients of the elements ``sel``, (n_sel, Q, 6, R).
+
+        R = 2 (d/dx, d/dy) in plane strain and plane stress, R = 3 with the
+        hoop term N/r in axisymmetry: the entries of B, which row
+        :data:`STRAIN_ROWS` says.  Not defined with global unknowns.
+        """
+        if self.n_extra:
+            raise ValueError(f"{self.name}: strain gradients per node are not all of B")
+        grad = self.geo.grad[sel]
+        if self.name != "axisymmetric":
+            return grad
+        r = self.geo.xq[sel][..., 0]
+        return np.concatenate((grad, (self.geo.N[None, :, :] / r[..., None])[..., None]), axis=-1)
+
+
+# STRAIN_ROWS[i][k, r] = 1: strain row k (xx, yy, zz, xy) of displacement component i gets gradient r
+# (d/dx, d/dy, N/r): B[k, 2a + i] = sum_r STRAIN_ROWS[i][k, r] g_a[r]
+STRAIN_ROWS = np.zeros((2, 4, 3))
+STRAIN_ROWS[0, 0, 0] = STRAIN_ROWS[0, 3, 1] = STRAIN_ROWS[0, 2, 2] = 1.0  # u_x: xx <- d/dx, xy <- d/dy, zz <- N/r
+STRAIN_ROWS[1, 1, 1] = STRAIN_ROWS[1, 3, 0] = 1.0  # u_y: yy <- d/dy, xy <- d/dx
+
+
 def make_kinematics(name: str, geo: ElementGeometry) -> Kinematics:
     """Kinematics ``name`` on the element geometry ``geo`` (B built when first needed)."""
     if name not in KINEMATICS:

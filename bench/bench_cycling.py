@@ -77,7 +77,7 @@ def main() -> None:
             # residual evaluations, tangents, factorizations, solves, plots
             stats.sort_stats("cumulative").print_stats(
                 r"assemble.py:\d+\(build_model\)|thermoelastic.py:\d+\(solve\)|incremental.py:\d+\((evaluate|tangent)\)"
-                r"|solvers.py:\d+\((factorize|solve)\)|run.py:\d+\((_write_plots|_write_cycling_files)\)")
+                r"|(solvers|pardiso).py:\d+\((factorize|solve)\)|run.py:\d+\((_write_plots|_write_cycling_files)\)")
 
 
 if __name__ == "__main__":

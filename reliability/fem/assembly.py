@@ -32,9 +32,10 @@ def element_stiffness(B: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray
 def element_force(B: np.ndarray, sigma: np.ndarray, w: np.ndarray, chunk: int = 16384) -> np.ndarray:
     """f_e = sum_q w_q B_q^T sigma_q, shape (E, n); sigma (E, Q, 4).
 
-    One batched (1 x 4Q) @ (4Q x n) product per element: half the time of
-    the three-operand einsum (solder of the fan-out case, 15 k elements:
-    3.3 against 6.3 ms), by chunks of elements to bound the temporaries.
+    One batched (1 x 4Q) @ (4Q x n) product per element: about half the
+    time of the three-operand einsum (the fan-out case's 15 k solder
+    elements, ``bench/bench_kernels.py``), by chunks of elements to bound
+    the temporaries.
     """
     E, Q, _, n = B.shape
     out = np.empty((E, n))

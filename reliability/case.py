@@ -88,6 +88,9 @@ class MeshSpec(pydantic.BaseModel):
     size_mm: PositiveNumber = 0.05  # package parts
     joint_size_mm: PositiveNumber = 0.00625  # solder joints' interface layers: 4 elements across 0.025 mm
     board_size_mm: PositiveNumber = 0.2  # the PCB laminate
+    # 6-node elements across the thickness of a thin package feature (trace, mask, pad, film): one
+    # already bends exactly (quadratic displacement); 2 gives the finer meshes of GEOMETRY_VERSION 2
+    feature_elements: int = pydantic.Field(1, ge=1, le=8)
     interface_layer_mm: Optional[PositiveNumber] = None  # refined band at each pad; default: fatigue.interface_layer_mm
 
 

@@ -49,7 +49,7 @@ def build_request(case: Case, board: bool | None = None):
     m = case.spec.mesh
     layer = m.interface_layer_mm or case.spec.fatigue.interface_layer_mm
     mesh = dict(size_mm=m.size_mm, joint_size_mm=m.joint_size_mm, board_size_mm=m.board_size_mm,
-                interface_layer_mm=layer)
+                interface_layer_mm=layer, feature_elements=m.feature_elements)
     try:
         return parse_request(g.family, g.options, dict(g.dimensions_mm), g.board if board is None else board,
                              g.half, mesh, str(case.path))

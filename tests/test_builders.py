@@ -180,23 +180,28 @@ def test_stacked_areas_match_the_parameters():
 
 def test_mesh_quality_and_elements_through_thin_layers():
     d = FAMILIES["fan_out"].Dimensions()
-    model = make("fan_out", {"rdl_layers": 2}, mesh=FINE)
-    angles = min_angles_deg(model)
-    assert angles.min() > 15.0  # measured ~ 20 degrees
-    # at least 2 elements through every film, away from pads
-    x = 0.5 * d.ball_pitch  # between two balls
+    x = 0.02  # between the die pads, away from the balls
     t_sm, t_d = d.solder_mask_thickness, d.dielectric_thickness
-    assert elements_crossed(model, "solder_mask", 0.02, 0.0, t_sm) >= 2
-    assert elements_crossed(model, "dielectric", 0.02, t_sm, t_sm + t_d) >= 2
-    ball_pad_x = model.info["joints"][0]["x_mm"]
-    assert elements_crossed(model, "trace_2", ball_pad_x, t_sm - d.second_trace_thickness, t_sm) >= 2
-    # at least 4 elements across the 0.025 mm interface layer of every joint, both pads
-    for j in model.info["joints"]:
-        y_top = t_sm - d.second_trace_thickness
-        y_bot = y_top - j["standoff_mm"]
-        assert elements_crossed(model, j["name"], j["x_mm"], y_top - 0.025, y_top) >= 4
-        assert elements_crossed(model, j["name"], j["x_mm"], y_bot, y_bot + 0.025) >= 4
-    assert x > 0
+    sizes = {}
+    for through in (1, 2):  # mesh.feature_elements: 1 (default) and the finer 2
+        model = make("fan_out", {"rdl_layers": 2}, mesh={**FINE, "feature_elements": through})
+        sizes[through] = model.n_elements
+        angles = min_angles_deg(model)
+        assert angles.min() > 15.0  # measured 21.4 and 26.9 degrees
+        # a vertical line crosses two triangles per layer of elements: at least 2 x feature_elements
+        # crossings through every film (measured 5 and 8 in the mask, 4 and 4 in the dielectric)
+        assert elements_crossed(model, "solder_mask", x, 0.0, t_sm) >= 2 * through
+        assert elements_crossed(model, "dielectric", x, t_sm, t_sm + t_d) >= 2 * through
+        ball_pad_x = model.info["joints"][0]["x_mm"]
+        assert elements_crossed(model, "trace_2", ball_pad_x, t_sm - d.second_trace_thickness, t_sm) >= 2 * through
+        # at least 4 elements across the 0.025 mm interface layer of every joint, both pads, either way
+        for j in model.info["joints"]:
+            y_top = t_sm - d.second_trace_thickness
+            y_bot = y_top - j["standoff_mm"]
+            assert elements_crossed(model, j["name"], j["x_mm"], y_top - 0.025, y_top) >= 4
+            assert elements_crossed(model, j["name"], j["x_mm"], y_bot, y_bot + 0.025) >= 4
+    # the option is what sizes the films: 31,259 against 56,191 elements
+    assert sizes[2] > 1.5 * sizes[1]
 
 
 def test_exposed_and_encapsulated_differ_exactly_by_the_mold_cap():

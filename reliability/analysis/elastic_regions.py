@@ -19,8 +19,8 @@ instead of an integration over the elements:
 
 The element-wise |fe_th| that sizes the convergence test comes from the
 same products, so nothing changes in what is computed: only where.  On the
-default fan-out case (39,111 elements; the mold and solder masks, 12,811
-of them, temperature-dependent) a new temperature took 90-102 ms of
+default fan-out case (its GEOMETRY_VERSION 2 mesh: 39,111 elements; the mold
+and solder masks, 12,811 of them, temperature-dependent) a new temperature took 90-102 ms of
 integration and now takes 18-19 ms (``bench/bench_kernels.py``), about 90
 times a run.
 """

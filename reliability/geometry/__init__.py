@@ -31,7 +31,8 @@ FAMILIES = {
 }
 
 # bump when a change to the builders changes the meshes they produce
-GEOMETRY_VERSION = "2"  # 2: the board meshes at board_size_mm away from small package features
+# 2: the board meshes at board_size_mm away from small package features; 3: mesh.feature_elements
+GEOMETRY_VERSION = "3"
 
 
 @dataclass
@@ -47,6 +48,7 @@ class BuildRequest:
     joint_size_mm: float
     board_size_mm: float
     interface_layer_mm: float
+    feature_elements: int = 1
 
     def key(self) -> str:
         blob = json.dumps(
@@ -57,7 +59,8 @@ class BuildRequest:
                 "dimensions": self.dimensions.model_dump(mode="json"),
                 "board": self.board,
                 "half": self.half,
-                "mesh": [self.size_mm, self.joint_size_mm, self.board_size_mm, self.interface_layer_mm],
+                "mesh": [self.size_mm, self.joint_size_mm, self.board_size_mm, self.interface_layer_mm,
+                         self.feature_elements],
             },
             sort_keys=True,
         )
@@ -95,6 +98,7 @@ def build(request: BuildRequest, path: str | Path | None = None) -> Model:
         path=path,
         half=request.half,
         board_size=request.board_size_mm,
+        feature_elements=request.feature_elements,
     )
     model.info["options"] = request.options.model_dump(mode="json")
     model.info["dimensions_mm"] = request.dimensions.model_dump(mode="json")

@@ -9,8 +9,10 @@
    (x = 0, half models), ``bottom`` (the package's bottom surface, the
    warpage surface), ``top``, and ``solder_<i>_package`` / ``solder_<i>_board``
    (each joint's pad interfaces);
-4. element sizes: every shape gets at most half its smallest dimension (two
-   elements through every film), at most ``size``; the band of width
+4. element sizes: every rectangle or polygon gets at most its smallest
+   dimension over ``feature_elements`` (default one 6-node element through
+   every film: its quadratic displacement already bends exactly), every
+   joint a sixth of its stand-off, all at most ``size``; the band of width
    ``interface_layer`` along every joint interface gets ``joint_size``;
 5. second-order meshing through :func:`mesh_to_model`.
 """
@@ -50,16 +52,24 @@ def _make_surface(occ, shape: Shape) -> list[tuple[int, int]]:
     return [d for d in out if d[0] == 2]
 
 
-def _shape_size(shape: Shape, size: float) -> float:
+def _shape_size(shape: Shape, size: float, feature_elements: int = 1) -> float:
+    """Element size (mm) on a shape's boundary: its thinnest dimension over ``feature_elements``, at most ``size``.
+
+    One 6-node element through a film is the default: on the fan-out case
+    (GEOMETRY_VERSION 3 against 2, which had two), 104 k instead of 158 k
+    dofs, the critical joint's dW +0.01 %, the free package's warpage
+    -0.005 %, the assembly's -0.05 % (issue 7 note; ``bench_cycling.py --set
+    mesh.feature_elements=2`` reproduces the finer mesh).
+    """
     if shape.size is not None:
         return min(shape.size, size)
     kind = shape.outline[0]
     if kind == "rect":
         _, x0, y0, x1, y1 = shape.outline
-        return min(size, 0.5 * min(x1 - x0, y1 - y0))
+        return min(size, min(x1 - x0, y1 - y0) / feature_elements)
     if kind == "poly":
         xy = np.array(shape.outline[1])
-        return min(size, 0.5 * float(np.min(np.ptp(xy, axis=0))))
+        return min(size, float(np.min(np.ptp(xy, axis=0))) / feature_elements)
     ball = shape.outline[3]
     return min(size, ball.h / 6.0)
 
@@ -72,6 +82,7 @@ def build_model(
     path: str | Path | None = None,
     half: bool = True,
     board_size: float | None = None,
+    feature_elements: int = 1,
 ) -> Model:
     """Mesh a finalized :class:`Layout` and return the :class:`Model`."""
     shapes = layout.shapes
@@ -114,7 +125,7 @@ def build_model(
         for name in sorted(lines):
             gmsh.model.addPhysicalGroup(1, sorted(lines[name]), name=name)
 
-        _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, board_size)
+        _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, board_size, feature_elements)
         model = mesh_to_model(path, source=f"builder:{layout.family}")
     defaults: dict[str, str] = {}
     for shape in shapes:
@@ -182,11 +193,12 @@ def _classify_curves(layout: Layout, surface_shape: dict[int, Shape], half: bool
     return lines
 
 
-def _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, board_size, growth=1.4) -> None:
+def _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, board_size, feature_elements=1,
+               growth=1.4) -> None:
     """Background size field: coarse base per region group, refined near small features.
 
     Sizes grow geometrically (ratio ``growth`` per element) away from every
-    feature smaller than the base size, so thin films get at least two
+    feature smaller than the base size, so thin films get ``feature_elements``
     elements through their thickness without refining their neighbours'
     interiors.  Curve sampling is dense enough for the smallest size.
     """
@@ -203,7 +215,7 @@ def _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, 
     for tag, shape in surface_shape.items():
         is_board = shape.region.startswith("board")
         (board if is_board else package).append(tag)
-        s = _shape_size(shape, board_size if is_board else size)
+        s = _shape_size(shape, board_size if is_board else size, feature_elements)
         if s < (board_size if is_board else size) * 0.999:
             key = float(f"{s:.3g}")
             for _, c in gmsh.model.getBoundary([(2, tag)], combined=False, oriented=False):

@@ -36,7 +36,7 @@ class Shape:
     ``("rect", x0, y0, x1, y1)``, ``("poly", [(x, y), ...])`` or
     ``("ball", x_centre, y_top, TruncatedSphere)``.
     ``size`` is the target element size inside (mm); ``thickness`` the
-    smallest dimension, used to put at least two elements through it.
+    smallest dimension, used to put ``mesh.feature_elements`` elements through it.
     """
 
     region: str | None

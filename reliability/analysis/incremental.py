@@ -140,8 +140,9 @@ class InelasticProblem:
             np.zeros(0, dtype=np.int64)
         self._inelastic_scatter = self.assembler.scatter_for(self._inelastic_elements)
         self._inelastic_positions = self.assembler.positions(self._inelastic_elements)
-        # threads for the inelastic points: on the fan-out case an evaluation takes 28 ms on 2 threads,
-        # 34-38 ms on 1 (bench_kernels.py; NumPy's small calls hold the GIL)
+        # threads for the inelastic points: on the fan-out case's 158 k-dof mesh an evaluation took 28 ms
+        # on 2 threads, 34-38 ms on 1; on the 104 k-dof mesh they are even (bench_kernels.py, whole runs
+        # 23-24 s either way: NumPy's small calls hold the GIL)
         self.workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
         self.min_part_elements = MIN_PART_ELEMENTS
         self._pool: ThreadPoolExecutor | None = None

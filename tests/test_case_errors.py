@@ -79,6 +79,8 @@ CASES = {
     ),
     "outside_solder_range": (lambda t: edit(t, '"my-copper"\n', '"SAC305"\n').replace("temperatures_C = [-40, 25, 125]", "temperatures_C = [-40, 260]"), "SAC305"),
     "unsafe_name": (lambda t: edit(t, 'name = "bimetal"', 'name = "../../etc"'), "case.name"),
+    "zero_feature_elements": (lambda t: t + "\n[mesh]\nfeature_elements = 0\n", "mesh.feature_elements"),
+    "fractional_feature_elements": (lambda t: t + "\n[mesh]\nfeature_elements = 1.5\n", "mesh.feature_elements"),
 }
 
 

@@ -248,7 +248,6 @@ class InelasticProblem:
             trial.append({k: _join([out[2][k] for _, out in mine]) for k in mine[0][1][2]})
             lazy += [(job[1], job[2], out[1]) for job, out in mine]
             fe.append(_join([out[3] for _, out in mine]))
-        elements = self._inelastic_elements
         if fe:
             fe = np.concatenate(fe)
             R += self._inelastic_scatter(fe)

@@ -83,7 +83,6 @@ class Kinematics:
             B[:, :, 2, 0:12:2] = self.geo.N[None, :, :] / r[..., None]  # hoop strain u_r / r
         return B
 
-
     def nodal_gradients(self, sel=slice(None)) -> np.ndarray:
         """Per-node strain gradients of the elements ``sel``, (n_sel, Q, 6, R).
 

@@ -3,8 +3,7 @@
 Computed once per mesh and dof layout; every later assembly is a scatter
 through the map (``Assembler``).  Eliminated entries (a fixed row or
 column) map to a spare slot ``nnz`` that is cut off.  Also here: the same
-pattern as 2x2 node blocks for PARDISO (:class:`NodeGraph`,
-:func:`upper_blocks`) and the key a solver recognises a pattern by
+pattern as 2x2 node blocks for PARDISO (:func:`upper_blocks`) and the key a solver recognises a pattern by
 (:class:`PatternKey`).
 """
 
@@ -125,51 +124,6 @@ def block_pattern(elements: np.ndarray, n_nodes: int, free_index: np.ndarray):
     counts = (np.diff(full_ip) - np.bincount(row_of_drop, minlength=2 * n_nodes))[~is_fixed]
     indptr = np.concatenate(([0], np.cumsum(counts)))
     return indptr, indices, where
-
-
-def upper_blocks(self):
-        """:func:`upper_blocks` of the free-dof pattern, by arithmetic on the node graph.
-
-        Same block matrix as from the CSR pattern, in half the time (no
-        deduplication: the node graph is the block pattern).
-        """
-        n_ip, n_idx = self.indptr, self.indices
-        nn = n_ip.size - 1
-        # 32-bit throughout while it fits: fresh memory costs more here than arithmetic
-        it = np.int32 if 4 * int(n_ip[-1]) < 2**31 - 1 else np.int64
-        L = np.diff(n_ip).astype(it)
-        row = np.repeat(np.arange(nn, dtype=it), L)
-        up = np.flatnonzero(n_idx >= row).astype(it)
-        p = row[up]
-        del row
-        b_indptr = np.concatenate(([0], np.cumsum(np.bincount(p, minlength=nn))))
-        b_indices = n_idx[up].astype(np.int32)
-        nnz = int(4 * n_ip[-1]) - self.dropped.size
-        # full position of dof pair (2p+i, 2q+j): 4 n_ip[p] + 2 i L[p] + 2 (k - n_ip[p]) + j;
-        # PARDISO's slot in the block: i + 2 j (column-major)
-        base = n_ip[p].astype(it)
-        base += up
-        base *= 2
-        Lp = 2 * L[p]
-        source = np.empty((up.size, 2, 2), dtype=it)  # [block, j, i]
-        source[:, 0, 0] = base
-        source[:, 1, 0] = base + 1
-        base += Lp
-        source[:, 0, 1] = base
-        source[:, 1, 1] = base + 1
-        del base, Lp, up
-        source = source.ravel()
-        if self.dropped.size:
-            dropped = self.dropped.astype(it)
-            before = np.searchsorted(dropped, source).astype(it)
-            cut = dropped[np.minimum(before, dropped.size - 1)] == source
-            source -= before  # the entries cut out before a position move it down
-            source[cut] = nnz + 1  # a fixed row or column: zero ...
-            diagonal = np.flatnonzero(cut.reshape(-1, 4)[:, [0, 3]].any(axis=1) & (b_indices == p))
-            for i in (0, 1):  # ... except a fixed dof's own diagonal: one
-                d = diagonal[self.fixed[2 * p[diagonal] + i]]
-                source[4 * d + 3 * i] = nnz
-        return b_indptr, b_indices, source
 
 
 def upper_blocks(indptr: np.ndarray, indices: np.ndarray, numbers: np.ndarray, n_numbers: int):

@@ -173,6 +173,9 @@ class MaterialSpec(pydantic.BaseModel):
     alpha2_per_K: Optional[PropertyValue] = None
     alpha3_per_K: Optional[PropertyValue] = None
 
+    # linear strain a polymer shrinks by in a process 'cure' step (> 0 shrinks; 0.1-0.4 % for EMC, physics.md 1.3, U)
+    cure_shrinkage_linear: Optional[float] = pydantic.Field(None, ge=0.0, lt=0.1)
+
     anand: Optional[AnandSpec] = None
     plasticity: Optional[PlasticitySpec] = None
     fatigue: Optional[FatigueSpec] = None

@@ -97,3 +97,28 @@ def composite_cylinder_radial_stress(E_c, nu_c, a_c, E_s, nu_s, a_s, dT, a, b, r
     rhs = np.array([ths - thc, 0.0, ths])
     A, B, _ = np.linalg.solve(M, rhs)
     return 2 * (ls + ms) * A - 2 * ms * B / r**2 - ths
+
+
+def laminate_curvature(layers, plane_strain: bool = True) -> float:
+    """Curvature kappa (1/mm) of a free N-layer strip, bending strain eps(y) = eps0 + kappa y.
+
+    ``layers`` = [(thickness mm, E MPa, nu, eigenstrain), ...] bottom to top,
+    each with a uniform isotropic eigenstrain (thermal alpha dT, or a cure
+    shrinkage -s).  Classical laminate (beam) theory: zero axial force and
+    zero moment, sum_i E'_i int_i (eps0 + kappa y - e'_i) y^k dy = 0 for
+    k = 0, 1; in plane strain E' = E / (1 - nu^2) and e' = (1 + nu) e.
+    Two layers reduce to Timoshenko's bimetal formula.
+    """
+    import numpy as np
+
+    A = np.zeros((2, 2))
+    b = np.zeros(2)
+    y0 = 0.0
+    for t, E, nu, e in layers:
+        Ep, ep = (E / (1 - nu**2), (1 + nu) * e) if plane_strain else (E, e)
+        y1 = y0 + t
+        m0, m1, m2 = y1 - y0, (y1**2 - y0**2) / 2, (y1**3 - y0**3) / 3
+        A += Ep * np.array([[m0, m1], [m1, m2]])
+        b += Ep * ep * np.array([m0, m1])
+        y0 = y1
+    return float(np.linalg.solve(A, b)[1])

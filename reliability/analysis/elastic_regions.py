@@ -18,7 +18,21 @@ instead of an integration over the elements:
   s(T) = D(T) eps_th(T) the material's thermal stress (MPa).
 
 The element-wise |fe_th| that sizes the convergence test comes from the
-same products, so nothing changes in what is computed: only where.  On the
+same products, so nothing changes in what is computed: only where.
+
+Process history (element birth, :mod:`reliability.process`): an element
+born at T_b on an already deformed body has the mechanical strain
+
+    eps_mech = eps - eps_birth - (A(T) - A(T_b)) - eps_cure
+
+with A the antiderivative of alpha (from the problem's reference
+temperature) and eps_birth its total strain at birth.  The part constant
+over an element, ``offset`` = A(T_b) - eps_cure per element, enters the
+thermal stress per element, s_e(T) = D(T) (A(T) - offset_e); the per-point
+eps_birth gives a force sum_j c_j(T) g_j with g_j = int B^T D_j eps_birth,
+integrated once per activation event.  Inactive elements are simply not in
+``elements``.  With no offset and no birth strain every product is the one
+of a single stress-free temperature.  On the
 default fan-out case (its GEOMETRY_VERSION 2 mesh: 39,111 elements; the mold
 and solder masks, 12,811 of them, temperature-dependent) a new temperature took 90-102 ms of
 integration and now takes 18-19 ms (``bench/bench_kernels.py``), about 90
@@ -87,7 +101,8 @@ class ElasticRegions:
     """
 
     def __init__(self, assembler: Assembler, B: np.ndarray, w: np.ndarray, materials: list, mat_index: np.ndarray,
-                 elements: np.ndarray, T_ref: float):
+                 elements: np.ndarray, T_ref: float, offset: np.ndarray | None = None,
+                 eps_birth: np.ndarray | None = None):
         self.assembler = assembler
         self.materials = materials
         self.mat_index = mat_index
@@ -119,6 +134,27 @@ class ElasticRegions:
                         assembler.scatter_for(e)) for e in (elements, others)]
         self._cache: ElasticAt | None = None
         self.force_floor = 0.0
+        # process history: per-element offset strain (E, 4) and birth strains (E, Q, 4), both optional
+        self.offset = None
+        if offset is not None and np.any(offset[elements] != 0.0):
+            self.offset = (offset[elements], offset[others])
+        self._birth = None
+        if eps_birth is not None and np.any(eps_birth[elements] != 0.0):
+            self._birth = self._birth_basis(B, w, eps_birth, elements, laws)
+
+    def _birth_basis(self, B, w, eps_birth, elements, laws):
+        """Per material, the element forces int B^T D_j eps_birth dw of each stiffness basis matrix D_j."""
+        parts = []
+        for i, law in enumerate(laws):
+            mine = elements[self.mat_index[elements] == i]
+            if mine.size == 0 or not np.any(eps_birth[mine] != 0.0):
+                continue
+            basis = law.stiffness_basis() if law.temperature_dependent else law.stiffness_basis()[:1]
+            # (r, n_e, 12): sum_q w_q B_q^T (D_j eps_birth_q)
+            fe = np.stack([np.einsum("eqki,eqk,eq->ei", B[mine], eps_birth[mine] @ Dj.T, w[mine], optimize=True)
+                           for Dj in basis])
+            parts.append((law, fe, self.assembler.scatter_for(mine)))
+        return parts
 
     def at(self, T: float) -> ElasticAt:
         """The elastic regions at T (degrees C); the last temperature's is kept."""
@@ -129,11 +165,21 @@ class ElasticRegions:
         eth = np.stack([law.thermal_strain(T, self.T_ref) for law in laws])
         s_th = np.einsum("mij,mj->mi", D, eth)[:, :, None]  # (M, 4, 1) thermal stress of each material, MPa
         (_, F, mats, scatter), (_, F_other, mats_other, scatter_other) = self._parts
-        fe_th = np.matmul(F, s_th[mats])[..., 0]
+        if self.offset is None:
+            s_el, s_other = s_th[mats], s_th[mats_other]
+        else:  # per element: D(T) (A(T) - offset_e) = s_th - D(T) offset_e
+            s_el = s_th[mats] - np.einsum("eij,ej->ei", D[mats], self.offset[0])[:, :, None]
+            s_other = s_th[mats_other] - np.einsum("eij,ej->ei", D[mats_other], self.offset[1])[:, :, None]
+        fe_th = np.matmul(F, s_el)[..., 0]
         f_th = scatter(fe_th)
         scale_th = scatter(np.abs(fe_th))
+        for law, fe_b, scatter_b in self._birth or ():
+            c = law.stiffness_coefficients(T) if law.temperature_dependent else np.ones(1)
+            f_b = scatter_b(np.tensordot(c, fe_b, axes=1))
+            f_th = f_th + f_b
+            scale_th = scale_th + np.abs(f_b)
         # the force a fully restrained body would see (all elements): a floor for "zero" residuals
-        restrained = scale_th + scatter_other(np.abs(np.matmul(F_other, s_th[mats_other])[..., 0]))
+        restrained = scale_th + scatter_other(np.abs(np.matmul(F_other, s_other)[..., 0]))
         self.force_floor = 1e-10 * float(np.linalg.norm(restrained))
         values = [laws[v.material].stiffness_coefficients(T) @ v.values for v in self.varying]
         self._cache = ElasticAt(float(T), values, f_th, scale_th, self)

@@ -46,6 +46,7 @@ from ..fem.kinematics import make_kinematics
 from ..fem.solvers import choose, make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
+from .birth import Birth
 from .elastic_regions import ElasticRegions
 from .quasi_newton import inverse_product, secant_pair
 from .thermoelastic import element_materials
@@ -96,6 +97,7 @@ class State:
     t: float = 0.0
     T: float = 0.0
     extra: dict = field(default_factory=dict)
+    birth: Birth | None = None  # active elements and birth references (None: all, stress-free at T_ref)
 
 
 class InelasticProblem:
@@ -160,6 +162,98 @@ class InelasticProblem:
         self.newton = newton
         self._has_factor = False
         self._hints: tuple = (None, None, [])
+        self.birth: Birth | None = None
+        self._group_birth: list = [None] * len(self.groups)
+        self._dormant_positions = np.zeros(0, dtype=np.int64)
+        self._dormant_value = 0.0
+
+    # --- process history: element birth and death ----------------------------------------
+    def configure(self, birth: "Birth | None") -> None:
+        """Take the active elements and birth references of ``birth`` (``None``: all active, stress-free at T_ref).
+
+        The elastic regions are integrated again over the active elements
+        (with their per-element offsets and birth strains); inelastic points
+        of inactive elements get zero weight, zero strain and stay in their
+        initial state; free dofs that no active element touches become
+        identity rows of the tangent (their residual is zero), so the
+        sparsity pattern and its analysis never change.
+        """
+        self.birth = birth
+        offset = None if birth is None else birth.offset(self.materials, self.mat_index, self.T_ref)
+        eps_birth = None if birth is None else birth.eps_birth
+        active = np.ones(self.model.n_elements, dtype=bool) if birth is None else birth.active
+        elastic_active = self.elastic_elements[active[self.elastic_elements]]
+        self.elastic = ElasticRegions(self.assembler, self.kin.B, self.kin.w, self.materials, self.mat_index,
+                                      elastic_active, self.T_ref, offset, eps_birth)
+        self._operators = {}
+        self._group_birth = []
+        for g in self.groups:
+            act_e = active[g.elements]
+            act = None if act_e.all() else np.repeat(act_e, self.Q)
+            off = None
+            if offset is not None and np.any(offset[g.elements] != 0.0):
+                off = -np.repeat(offset[g.elements], self.Q, axis=0)
+            if eps_birth is not None and np.any(eps_birth[g.elements] != 0.0):
+                eb = eps_birth[g.elements].reshape(-1, 4)
+                off = eb if off is None else off + eb
+            self._group_birth.append(None if act is None and off is None else (act, off, bool(act_e.any())))
+        # dormant free dofs: not touched by any active element
+        touched = np.zeros(self.n_dofs + 1, dtype=bool)
+        touched[self.assembler.dofmap[active].ravel()] = True
+        dormant = np.flatnonzero(~touched[:-1])
+        if dormant.size:
+            ip, ind = self.assembler.indptr, self.assembler.indices
+            rows = np.repeat(np.arange(self.n_dofs, dtype=np.int64), np.diff(ip))
+            self._dormant_positions = np.searchsorted(rows * self.n_dofs + ind, dormant * (self.n_dofs + 1))
+            diag = self.elastic.at(self.T_ref if birth is None else float(np.median(birth.T_birth))).data()
+            self._dormant_value = float(np.abs(diag).max()) or 1.0
+        else:
+            self._dormant_positions = np.zeros(0, dtype=np.int64)
+        self._has_factor = False
+        self._hints = (None, None, [])
+
+    def total_strain(self, u_free: np.ndarray, elements: np.ndarray) -> np.ndarray:
+        """(n, Q, 4) total strain of ``elements`` for free displacements ``u_free``."""
+        padded = np.concatenate((u_free, [0.0]))
+        return element_strain(self.kin.B[elements], padded[self.assembler.dofmap[elements]])
+
+    def reset_points(self, state: "State", elements: np.ndarray) -> None:
+        """Material state and stress of the inelastic points of ``elements`` back to their initial values."""
+        for gi, g in enumerate(self.groups):
+            local = np.flatnonzero(np.isin(g.elements, elements))
+            if local.size == 0:
+                continue
+            pts = (local[:, None] * self.Q + np.arange(self.Q)).ravel()
+            fresh = g.model.initial_state(pts.size)
+            state.groups[gi] = {k: v.copy() for k, v in state.groups[gi].items()}
+            for k, v in fresh.items():
+                state.groups[gi][k][pts] = v
+            state.stress[gi] = state.stress[gi].copy()
+            state.stress[gi][pts] = 0.0
+
+    def stress_field(self, state: "State") -> np.ndarray:
+        """(E, Q, 4) stress (MPa) of every element: elastic ones from u, inelastic ones from the state; 0 if inactive."""
+        E = self.model.n_elements
+        sig = np.zeros((E, self.Q, 4))
+        active = np.ones(E, dtype=bool) if self.birth is None else self.birth.active
+        offset = None if self.birth is None else self.birth.offset(self.materials, self.mat_index, self.T_ref)
+        els = self.elastic_elements[active[self.elastic_elements]]
+        eps = self.total_strain(state.u, els)
+        if self.birth is not None and self.birth.eps_birth is not None:
+            eps = eps - self.birth.eps_birth[els]
+        for m, mat in enumerate(self.materials):
+            mine = self.mat_index[els] == m
+            if not mine.any():
+                continue
+            e = els[mine]
+            eth = mat.elastic.thermal_strain(state.T, self.T_ref)
+            mech = eps[mine] - eth
+            if offset is not None:
+                mech = mech + offset[e][:, None, :]
+            sig[e] = mech @ mat.elastic.stiffness(state.T).T
+        for g, s in zip(self.groups, state.stress):
+            sig[g.elements] = s.reshape(g.elements.size, self.Q, 4)
+        return sig
 
     @property
     def n_dofs(self) -> int:
@@ -184,7 +278,11 @@ class InelasticProblem:
         evaluation cost as much as the group's strains)."""
         ops = self._operators.get(id(g))
         if ops is None:
-            ops = (self.kin.B[g.elements], self.kin.w[g.elements], self.assembler.dofmap[g.elements])
+            w = self.kin.w[g.elements]
+            pb = self._group_birth[self.groups.index(g)]
+            if pb is not None and pb[0] is not None:  # inactive elements: no force, no stiffness
+                w = w * pb[0].reshape(-1, self.Q)
+            ops = (self.kin.B[g.elements], w, self.assembler.dofmap[g.elements])
             self._operators[id(g)] = ops
         return ops
 
@@ -220,10 +318,14 @@ class InelasticProblem:
         scale = elastic.scale_th + np.abs(Ku)
         padded = np.concatenate((u, [0.0]))  # dof -1 (eliminated) picks the 0
         jobs = []
-        for g, st, sig_n in zip(self.groups, state_n.groups, state_n.stress):
+        for g, st, sig_n, pb in zip(self.groups, state_n.groups, state_n.stress, self._group_birth):
+            if pb is not None and not pb[2]:
+                continue  # no active element in this group: nothing to evaluate
             B, w, dofs = self._group_operators(g)
             eth = g.material.elastic.thermal_strain(T, self.T_ref)
-            jobs += [(g, B[es], w[es], dofs[es], {k: v[ps] for k, v in st.items()}, sig_n[ps], eth)
+            act, off = (None, None) if pb is None else pb[:2]
+            jobs += [(g, B[es], w[es], dofs[es], {k: v[ps] for k, v in st.items()}, sig_n[ps],
+                      eth if off is None else eth + off[ps], None if act is None else act[ps])
                      for es, ps in self._parts(g)]
         # the local solves start from the last iteration's return mapping of this increment, job by
         # job (the same groups and ranges every time; keyed by the start state's id: a recycled id
@@ -234,16 +336,24 @@ class InelasticProblem:
                 for job, hint in zip(jobs, hints)]
 
         def work(job):
-            g, B, w, dofs, st, sig_n, eth, hint = job
-            eps = element_strain(B, padded[dofs])
-            sig, C, new = g.model.update(eps.reshape(-1, 4), T, dt, st, eth, sig_n, lazy_tangent=True,
-                                         dp_guess=hint)
+            g, B, w, dofs, st, sig_n, eth, act, hint = job
+            eps = element_strain(B, padded[dofs]).reshape(-1, 4)
+            if act is not None:  # inactive points: zero mechanical strain, so they stay in their initial state
+                eps = np.where(act[:, None], eps, np.broadcast_to(eth, eps.shape))
+            sig, C, new = g.model.update(eps, T, dt, st, eth, sig_n, lazy_tangent=True, dp_guess=hint)
             return sig, C, new, element_force(B, sig.reshape(-1, self.Q, 4), w)
 
         done = self._map(work, jobs)
         trial, stresses, lazy, fe = [], [], [], []
-        for g in self.groups:
+        for g, st, sig_n in zip(self.groups, state_n.groups, state_n.stress):
             mine = [(job, out) for job, out in zip(jobs, done) if job[0] is g]
+            if not mine:  # an inactive group keeps its state and adds nothing (zero blocks keep the order)
+                trial.append(st)
+                stresses.append(sig_n)
+                n = self.assembler.dofmap.shape[1]
+                fe.append(np.zeros((g.elements.size, n)))
+                lazy.append((None, None, None, np.zeros((g.elements.size, n, n))))
+                continue
             stresses.append(_join([out[0] for _, out in mine]))
             trial.append({k: _join([out[2][k] for _, out in mine]) for k in mine[0][1][2]})
             lazy += [(job[1], job[2], out[1]) for job, out in mine]
@@ -256,13 +366,15 @@ class InelasticProblem:
         self._hints = (id(state_n), dt, [out[1] for out in done])
 
         def tangent():
-            Ke = self._map(lambda item: element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]),
-                           lazy)
+            Ke = self._map(lambda item: item[3] if len(item) > 3 else
+                           element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]), lazy)
             # the inelastic elements' matrices scattered into a copy of the elastic part, through
             # their CSR positions gathered once (re-gathering 3 M of them took as long as the scatter)
             data = np.concatenate((elastic.data(), [0.0]))
             if Ke:
                 np.add.at(data, self._inelastic_positions, np.concatenate(Ke).reshape(-1))
+            if self._dormant_positions.size:  # dofs of inactive elements only: identity rows
+                data[self._dormant_positions] += self._dormant_value
             return self.assembler.csr(data[:-1])
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))
@@ -297,7 +409,8 @@ class InelasticProblem:
         steps = 0
         for steps in range(limit):
             if r <= self.tol * max(scale, 1e-30) or r <= self.force_floor:
-                return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": steps, "residual": r})
+                return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": steps, "residual": r},
+                             birth=state_n.birth)
             if refresh or len(pairs) >= BFGS_MEMORY:
                 if newton_steps == self.max_iterations:
                     break
@@ -328,7 +441,8 @@ class InelasticProblem:
             R, tangent, trial, stresses, scale = out
             r = r_try
         if r <= self.tol * max(scale, 1e-30):
-            return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": limit, "residual": r})
+            return State(u=u, groups=trial, stress=stresses, t=t, T=T, extra={"iterations": limit, "residual": r},
+                         birth=state_n.birth)
         raise IncrementFailed(f"no convergence in {steps + 1} steps with {newton_steps} factorizations "
                               f"(residual {r:.3e} N, force scale {scale:.3e} N)", r / max(scale, 1e-30))
 

@@ -85,8 +85,17 @@ def line_orientation(model: Model, name: str) -> str:
     raise CaseError(f"symmetry line '{name}' is not a straight vertical or horizontal line")
 
 
-def supports(model: Model, kinematics: str, symmetry_line: str | None = None) -> DofLayout:
-    """Dof layout with the supports described in the module docstring."""
+def supports(model: Model, kinematics: str, symmetry_line: str | None = None,
+             candidates: np.ndarray | None = None) -> DofLayout:
+    """Dof layout with the supports described in the module docstring.
+
+    ``candidates`` (N,) bool: the nodes the point supports may use (in a
+    process history, nodes of elements that exist through every step), so
+    that no support ever holds a node that is not part of the body.
+    """
+    allowed = np.ones(model.n_nodes, dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool)
+    if not allowed.any():
+        raise CaseError("no node exists through the whole process to hold the body against rigid motion")
     n_extra = 3 if kinematics == "generalized_plane_strain" else 0
     fixed = np.zeros(2 * model.n_nodes + n_extra, dtype=bool)
     x, y = model.nodes[:, 0], model.nodes[:, 1]
@@ -112,27 +121,35 @@ def supports(model: Model, kinematics: str, symmetry_line: str | None = None) ->
             nodes = model.boundary_nodes(symmetry_line)
             fixed[2 * nodes + 1] = True
         else:
-            fix(int(np.lexsort((y, x))[0]), 1)
+            fix(int(_first(np.lexsort((y, x)), allowed)), 1)
         return DofLayout(model.n_nodes, n_extra, fixed)
 
     if symmetry_line is not None:
         nodes = model.boundary_nodes(symmetry_line)
         if line_orientation(model, symmetry_line) == "vertical":
             fixed[2 * nodes] = True
-            fix(int(nodes[np.argmin(y[nodes])]), 1)
+            fix(int(_first(nodes[np.argsort(y[nodes], kind="stable")], allowed)), 1)
             if n_extra:
                 fixed[2 * model.n_nodes + 1] = True  # e1: antisymmetric in x
         else:
             fixed[2 * nodes + 1] = True
-            fix(int(nodes[np.argmin(x[nodes])]), 0)
+            fix(int(_first(nodes[np.argsort(x[nodes], kind="stable")], allowed)), 0)
             if n_extra:
                 fixed[2 * model.n_nodes + 2] = True  # e2: antisymmetric in y
         return DofLayout(model.n_nodes, n_extra, fixed)
 
-    a = int(np.lexsort((y, x))[0])
-    dist = np.hypot(x - x[a], y - y[a])
+    a = int(_first(np.lexsort((y, x)), allowed))
+    dist = np.where(allowed, np.hypot(x - x[a], y - y[a]), -1.0)
     b = int(np.argmax(dist))
     fix(a, 0)
     fix(a, 1)
     fix(b, 1 if abs(x[b] - x[a]) >= abs(y[b] - y[a]) else 0)
     return DofLayout(model.n_nodes, n_extra, fixed)
+
+
+def _first(order: np.ndarray, allowed: np.ndarray) -> int:
+    """The first node of ``order`` that is allowed."""
+    ok = order[allowed[order]]
+    if ok.size == 0:
+        raise CaseError("no node on the symmetry line or axis exists through the whole process")
+    return int(ok[0])

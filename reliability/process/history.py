@@ -1,0 +1,180 @@
+"""A fabrication history: steps run over one evolving state.
+
+:class:`History` owns the state (:class:`~reliability.analysis.incremental.State`
+with its :class:`~reliability.analysis.birth.Birth`), the increments of
+ramps and dwells with cut-backs (halving, ``max_cutbacks`` times), element
+birth (strain-free on the body as deformed now) and removal (forces released
+in one equilibrium increment), and calls ``observer(index, step, history)``
+after every step.
+
+Increments: a ramp is split into steps of at most ``max_step_K``; a dwell
+into ``dwell_increments`` geometric steps.  Where no inelastic point is
+active the problem is linear and path-independent, so one increment per
+step is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..analysis.birth import Birth
+from ..analysis.incremental import IncrementFailed, InelasticProblem, State
+from ..errors import CaseError, ConvergenceError, MaterialError
+
+RELEASE_S = 1.0  # a removal or an evaluation: one increment of this length (instantaneous for the solder)
+
+
+class History:
+    """Steps over one state of ``problem``; ``regions`` born by a later step start inactive."""
+
+    def __init__(self, problem: InelasticProblem, initial_C: float, born_later: set[str] = frozenset(),
+                 max_step_K: float = 10.0, dwell_increments: int = 8, max_cutbacks: int = 8, observer=None):
+        self.problem = problem
+        self.model = problem.model
+        self.max_step_K = max_step_K
+        self.dwell_increments = dwell_increments
+        self.max_cutbacks = max_cutbacks
+        self.observer = observer
+        birth = Birth.all_active(self.model.n_elements, problem.T_ref)
+        for name in born_later:
+            birth.active[self._elements(name)] = False
+        self.state = problem.initial_state()
+        self.state.T = float(initial_C)
+        self.state.birth = birth
+        problem.configure(birth)
+        self.step_label = ""
+        self.evaluations: list[State] = []
+
+    # --- helpers ---------------------------------------------------------------------------
+    def _elements(self, region: str) -> np.ndarray:
+        if region not in self.model.region_names:
+            raise CaseError(f"{self.step_label}: region '{region}' is not in the model; regions: "
+                            f"{', '.join(self.model.region_names)}")
+        return self.model.region_elements(region)
+
+    def _inelastic_active(self) -> bool:
+        active = self.state.birth.active
+        return any(active[g.elements].any() for g in self.problem.groups)
+
+    def _set_birth(self, birth: Birth) -> None:
+        self.state.birth = birth
+        self.problem.configure(birth)
+
+    def _advance(self, t_new: float, T_of) -> None:
+        """One converged increment to time ``t_new`` (temperature ``T_of(t)``), cutting back on failure."""
+        t0 = self.state.t
+        target = t_new
+        while self.state.t < target - 1e-9:
+            dt = target - self.state.t
+            for cut in range(self.max_cutbacks + 1):
+                t = self.state.t + dt
+                try:
+                    self.state = self.problem.increment(self.state, t, T_of(t))
+                    break
+                except MaterialError as exc:
+                    raise CaseError(f"{self.step_label}: {exc}") from None
+                except IncrementFailed as exc:
+                    if cut == self.max_cutbacks:
+                        raise ConvergenceError(f"{self.step_label}: no convergence at t = {t:.1f} s after "
+                                               f"{self.max_cutbacks} cut-backs ({exc})") from None
+                    dt *= 0.5
+        del t0
+
+    # --- what steps do ---------------------------------------------------------------------
+    def ramp(self, to_C: float, rate_K_per_min: float) -> None:
+        T0, t0 = self.state.T, self.state.t
+        dT = float(to_C) - T0
+        if dT == 0.0:
+            return
+        duration = 60.0 * abs(dT) / rate_K_per_min
+        n = max(1, int(np.ceil(abs(dT) / self.max_step_K))) if self._inelastic_active() else 1
+        for k in range(1, n + 1):
+            self._advance(t0 + duration * k / n, lambda t: T0 + dT * min(1.0, (t - t0) / duration))
+
+    def dwell(self, duration_s: float) -> None:
+        T, t0 = self.state.T, self.state.t
+        n = self.dwell_increments if self._inelastic_active() else 1
+        w = 2.0 ** np.arange(n)
+        for t in t0 + duration_s * np.cumsum(w) / w.sum():
+            self._advance(float(t), lambda _t: T)
+
+    def activate(self, regions: list[str]) -> None:
+        birth = self.state.birth.copy()
+        elements = np.concatenate([self._elements(r) for r in regions])
+        twice = [r for r in regions if birth.active[self._elements(r)].any()]
+        if twice:
+            raise CaseError(f"{self.step_label}: region '{twice[0]}' is already active (activated twice?)")
+        birth.active[elements] = True
+        birth.T_birth[elements] = self.state.T
+        eps = self.problem.total_strain(self.state.u, elements)
+        if np.any(eps != 0.0):
+            if birth.eps_birth is None:
+                birth.eps_birth = np.zeros((self.model.n_elements, self.problem.Q, 4))
+            birth.eps_birth[elements] = eps
+        self.problem.reset_points(self.state, elements)
+        self._set_birth(birth)
+
+    def deactivate(self, regions: list[str]) -> None:
+        birth = self.state.birth.copy()
+        elements = np.concatenate([self._elements(r) for r in regions])
+        gone = [r for r in regions if not birth.active[self._elements(r)].any()]
+        if gone:
+            raise CaseError(f"{self.step_label}: region '{gone[0]}' is not active, so it cannot be removed")
+        birth.active[elements] = False
+        self._check_connected(birth.active)
+        self.problem.reset_points(self.state, elements)
+        self._set_birth(birth)
+        T = self.state.T
+        self._advance(self.state.t + RELEASE_S, lambda _t: T)
+
+    def cure(self, regions: list[str], duration_s: float) -> None:
+        elements = [self._elements(r) for r in regions]
+        shrink = []
+        for r, els in zip(regions, elements):
+            mat = self.problem.materials[self.problem.mat_index[els[0]]]
+            value = getattr(mat.spec, "cure_shrinkage_linear", None)
+            if value is None:
+                raise CaseError(f"{self.step_label}: material '{mat.name}' of region '{r}' has no "
+                                "cure_shrinkage_linear (a linear strain, e.g. 0.002)")
+            shrink.append(float(value))
+        n = self.dwell_increments if self._inelastic_active() else 1
+        T, t0 = self.state.T, self.state.t
+        start = self.state.birth.cure
+        for k in range(1, n + 1):
+            birth = self.state.birth.copy()
+            birth.cure = np.zeros(self.model.n_elements) if start is None else start.copy()
+            for els, s in zip(elements, shrink):
+                birth.cure[els] += s * k / n
+            self._set_birth(birth)
+            self._advance(t0 + duration_s * k / n, lambda _t: T)
+
+    def evaluate(self, temperatures) -> None:
+        """States at each temperature from the current one, the history left unchanged."""
+        keep = self.state
+        for T in temperatures:
+            self.state = keep
+            self._advance(keep.t + RELEASE_S, lambda _t, T=float(T): T)
+            self.evaluations.append(self.state)
+        self.state = keep
+
+    def _check_connected(self, active: np.ndarray) -> None:
+        import scipy.sparse as sp
+        from scipy.sparse.csgraph import connected_components
+
+        els = self.model.elements[active]
+        n = self.model.n_nodes
+        rows = np.repeat(np.arange(els.shape[0]), els.shape[1])
+        inc = sp.csr_matrix((np.ones(rows.size), (rows, els.ravel())), shape=(els.shape[0], n))
+        k, _ = connected_components(inc @ inc.T, directed=False)
+        if k > 1:
+            raise CaseError(f"{self.step_label}: the removal leaves {k} separate pieces (a free-floating "
+                            "part has nothing to hold it)")
+
+    # --- the run ---------------------------------------------------------------------------
+    def run(self, steps) -> State:
+        for i, step in enumerate(steps):
+            self.step_label = f"process step {i + 1} ({step.describe()})"
+            step.run(self)
+            if self.observer is not None:
+                self.observer(i, step, self)
+        return self.state

@@ -103,3 +103,23 @@ def test_bad_steps_name_the_step(strip, steps, message):
     with pytest.raises(CaseError, match=message) as err:
         h.run([parse_step(s) for s in steps])
     assert "process step" in str(err.value)
+
+
+def test_evaluate_leaves_the_history_unchanged_and_matches_a_ramp(strip):
+    h = _history(strip)
+    h.run([parse_step({"kind": "ramp", "to_C": 25.0})])
+    u_before = h.state.u.copy()
+    h.run([parse_step({"kind": "evaluate", "temperatures_C": [125.0]}), parse_step({"kind": "dwell", "duration_min": 5})])
+    assert np.array_equal(h.state.u, u_before) or np.abs(h.state.u - u_before).max() <= 1e-6 * np.abs(u_before).max()
+    k_eval = -surface_profile(h.model, h.problem.full_displacement(h.evaluations[0].u)[0], "bottom").curvature_per_mm()
+    # elastic and path-independent: the state at 125 C is the laminate at dT = 125 - 175
+    assert k_eval == pytest.approx(_kappa(LAYERS, -50.0), rel=1e-4)
+
+
+def test_a_temperature_outside_a_materials_data_names_the_step():
+    model = layered_strip([("a", 0.3), ("b", 0.2)], 4.0, nx=20, ny=1)
+    mats = {"a": make_material("a", E_MPa=130e3, nu=0.28, alpha_per_K=3e-6),
+            "b": make_material("b", E_MPa={"T_C": [-65, 217], "value": [50e3, 20e3]}, nu=0.3, alpha_per_K=20e-6)}
+    h = History(InelasticProblem(model, mats, "plane_strain", 175.0), 175.0)
+    with pytest.raises(CaseError, match=r"process step 1 \(reflow to a 260 C peak and back\).*outside the data"):
+        h.run([parse_step({"kind": "reflow"})])

@@ -18,6 +18,7 @@ import pydantic
 
 from .errors import CaseError, MaterialError
 from .fem.kinematics import KINEMATICS
+from .geometry import FAMILIES
 from .fem.solvers import SOLVERS
 from .library import get_material
 from .material import Material, parse_material
@@ -42,7 +43,7 @@ class CaseInfo(pydantic.BaseModel):
         return value
 
 
-FAMILY_NAMES = ("fan_out", "flip_chip_on_leads", "stacked_flip_chip", "wlp_paste_plug", "wlp_polyimide_land")
+FAMILY_NAMES = tuple(FAMILIES)  # the one family registry: geometry/ registers, the schema reads
 
 
 class GeometrySpec(pydantic.BaseModel):

@@ -6,7 +6,7 @@ carries the same content hash (case data, meshes, materials, code version;
 ratio to the first case: warpage and coplanarity at every reported
 temperature, the maximum von Mises stress of every region, and from thermal
 cycling the critical joint, its dW, inelastic strain per cycle and life per
-fatigue model.
+fatigue model (the metrics of :mod:`reliability.results`).
 """
 
 from __future__ import annotations
@@ -14,26 +14,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
-from dataclasses import dataclass
 from pathlib import Path
 
 from .case import load_case
 from .errors import CaseError
 from .post.files import atomic_write_json, atomic_write_text
 from .provenance import content_hash
+from .results import DW_CRITICAL, LIFE_N63, WARPAGE, Run, markdown, metrics, table
 from .sections import MESH_DIR, sections
-
-SOLVES = {"count": 0}  # runs started by compare in this process (tests assert reuse with it)
-
-
-@dataclass
-class Run:
-    case_path: Path
-    name: str
-    folder: Path
-    summary: dict
-    reused: bool
 
 
 def ensure_run(case_path: str | Path, results_dir: Path = Path("results"), progress: bool = True,
@@ -54,7 +42,6 @@ def ensure_run(case_path: str | Path, results_dir: Path = Path("results"), progr
         complete = cyc is None or cyc.get("status") == "complete"
         if old.get("content_hash") == chash and complete:
             return Run(Path(case_path), case.name, folder, old, True)
-    SOLVES["count"] += 1
     summary = run_case(case_path, folder, progress=progress, mesh_dir=mesh_dir)
     return Run(Path(case_path), case.name, folder, summary, False)
 
@@ -82,100 +69,28 @@ def check_comparable(runs: list[Run]) -> None:
                             "compared cases must use the same thermal cycle")
 
 
-def metrics(run: Run) -> dict[str, object]:
-    """Flat {metric (with unit): value} of one run."""
-    out: dict[str, object] = {}
-    s = run.summary
-    for row in s["temperatures"]:
-        T = f"{row['T_C']:g}C"
-        out[f"warpage_um @ {T}"] = row["warpage_um"]
-        out[f"coplanarity_um @ {T}"] = row["coplanarity_um"]
-        if "assembly_warpage_um" in row:
-            out[f"assembly_warpage_um @ {T}"] = row["assembly_warpage_um"]
-    vm: dict[str, float] = {}
-    for row in s["temperatures"]:
-        for region, v in row["von_mises_max_MPa"].items():
-            vm[region] = max(vm.get(region, 0.0), v)
-    for region in sorted(vm):
-        out[f"von_mises_max_MPa [{region}]"] = vm[region]
-    cyc = s.get("cycling")
-    if cyc and cyc.get("critical_joint"):
-        crit = cyc["critical_joint"]
-        out["critical_joint"] = f"{crit['name']} ({crit['interface']})"
-        out["critical_dnp_mm"] = crit["dnp_mm"]
-        out["dW_critical_MPa_per_cycle"] = crit["dW_MPa"]
-        joint = next(j for j in cyc["joints"] if j["name"] == crit["name"])
-        out["inelastic_strain_per_cycle_critical"] = joint["cycles"][-1][f"inelastic_strain_{crit['interface']}"]
-        for model, life in crit["life"].items():
-            if life.get("available"):
-                out[f"life_N63.2_cycles [{model}]"] = life["N63_2_cycles"]
-                out[f"life_N1%_cycles [{model}]"] = life["N1_cycles"]
-    return out
-
-
-def table(runs: list[Run]) -> tuple[list[str], list[list[object]]]:
-    """Header and rows: metric, value per case, ratio to the first case per other case."""
-    per = [metrics(r) for r in runs]
-    keys = []
-    for m in per:
-        keys += [k for k in m if k not in keys]
-    header = ["metric"] + [r.name for r in runs] + [f"{r.name} / {runs[0].name}" for r in runs[1:]]
-    rows = []
-    for k in keys:
-        vals = [m.get(k) for m in per]
-        ratios = []
-        for v in vals[1:]:
-            base = vals[0]
-            if isinstance(v, (int, float)) and isinstance(base, (int, float)) and base not in (0, None) \
-                    and math.isfinite(base) and math.isfinite(v):
-                ratios.append(v / base)
-            elif isinstance(v, (int, float)) and v == base:
-                ratios.append(1.0)
-            else:
-                ratios.append(None)
-        rows.append([k] + vals + ratios)
-    return header, rows
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            return "inf"
-        return f"{v:.4g}"
-    return str(v)
-
-
-def markdown(header, rows) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for r in rows:
-        lines.append("| " + " | ".join(_fmt(v) for v in r) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def verdicts(runs: list[Run]) -> list[str]:
     """One sentence per compared case against the first: warpage at 25 C (or the first T) and life."""
-    base = metrics(runs[0])
+    base = metrics(runs[0].summary)
     out = []
     temps = _temperatures(runs[0])
-    nonzero = [t for t in temps if abs(base.get(f"warpage_um @ {t:g}C") or 0.0) > 1e-9]
-    T = 25.0 if 25.0 in nonzero else (max(nonzero, key=lambda t: abs(base[f"warpage_um @ {t:g}C"]))
+    nonzero = [t for t in temps if abs(base.get(WARPAGE.key_of(t)) or 0.0) > 1e-9]
+    T = 25.0 if 25.0 in nonzero else (max(nonzero, key=lambda t: abs(base[WARPAGE.key_of(t)]))
                                       if nonzero else temps[0])
     for r in runs[1:]:
-        m = metrics(r)
+        m = metrics(r.summary)
         parts = []
-        key = f"warpage_um @ {T:g}C"
+        key = WARPAGE.key_of(T)
         if base.get(key) not in (None, 0) and m.get(key) is not None:
             change = 100.0 * (m[key] - base[key]) / abs(base[key])
             parts.append(f"warpage at {T:g} C {change:+.0f} % vs {runs[0].name} "
                          f"({m[key]:+.1f} vs {base[key]:+.1f} um)")
         for model in ("darveaux", "syed", "engelmaier"):
-            k = f"life_N63.2_cycles [{model}]"
+            k = LIFE_N63.key_of(model)
             if base.get(k) and m.get(k):
                 parts.append(f"critical joint life {100.0 * (m[k] / base[k] - 1):+.0f} % ({model})")
                 break
-        k = "dW_critical_MPa_per_cycle"
+        k = DW_CRITICAL.key_of()
         if base.get(k) and m.get(k):
             parts.append(f"dW {100.0 * (m[k] / base[k] - 1):+.0f} %")
         out.append(f"{r.name}: " + "; ".join(parts) if parts else f"{r.name}: no common metric")

@@ -248,18 +248,6 @@ class Material:
         blob = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def check_temperatures(self, temps) -> None:
-        self.elastic.check_temperatures(temps)
-
-    @property
-    def inelastic(self) -> str | None:
-        """'anand', 'bilinear' or None."""
-        if self.spec.anand is not None:
-            return "anand"
-        if self.spec.plasticity is not None:
-            return "bilinear"
-        return None
-
     @property
     def range_C(self) -> tuple[float, float]:
         return self.elastic.range_C

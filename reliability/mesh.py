@@ -1,4 +1,4 @@
-"""Read and write gmsh meshes as :class:`~reliability.model.Model` objects.
+"""Read gmsh meshes as :class:`~reliability.model.Model` objects.
 
 A usable mesh has second-order (6-node) triangles grouped in named physical
 surfaces (the regions that get materials) and, optionally, 3-node lines in
@@ -126,25 +126,3 @@ def _counter_clockwise(nodes: np.ndarray, elements: np.ndarray, source: str) -> 
         # swap corners 1 and 2; mid-nodes 0-1 <-> 0-2 follow
         elements[flip] = elements[flip][:, [0, 2, 1, 5, 4, 3]]
     return elements
-
-
-def write_msh(model: Model, path: str | Path) -> None:
-    """Write a :class:`Model` as a gmsh 2.2 ``.msh`` file with physical names."""
-    points = np.column_stack([model.nodes, np.zeros(model.n_nodes)])
-    cells = [("triangle6", model.elements)]
-    phys = [model.element_region + 1]
-    field_data = {name: np.array([i + 1, 2]) for i, name in enumerate(model.region_names)}
-    for j, (name, edges) in enumerate(sorted(model.boundaries.items())):
-        tag = len(model.region_names) + j + 1
-        cells.append(("line3", edges))
-        phys.append(np.full(len(edges), tag))
-        field_data[name] = np.array([tag, 1])
-    mesh = meshio.Mesh(
-        points,
-        cells,
-        cell_data={"gmsh:physical": phys, "gmsh:geometrical": phys},
-        field_data=field_data,
-    )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.redirect_stdout(io.StringIO()):
-        meshio.write(path, mesh, file_format="gmsh22", binary=False)

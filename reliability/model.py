@@ -70,15 +70,6 @@ class Model:
         """Sorted unique node indices on boundary ``name``."""
         return np.unique(self.boundaries[name])
 
-    def element_areas(self) -> np.ndarray:
-        """Exact areas of the (possibly curved) 6-node triangles, mm^2."""
-        from .fem.geometry import element_geometry
-
-        return element_geometry(self).dx.sum(axis=1)
-
-    def region_area(self, name: str) -> float:
-        return float(self.element_areas()[self.region_elements(name)].sum())
-
     def bounding_box(self) -> tuple[float, float, float, float]:
         (x0, y0), (x1, y1) = self.nodes.min(axis=0), self.nodes.max(axis=0)
         return float(x0), float(y0), float(x1), float(y1)

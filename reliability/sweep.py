@@ -36,6 +36,7 @@ import pydantic
 from .case import case_from_dict, read_toml
 from .errors import CaseError, ReliabilityError
 from .post.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .results import metrics
 from .sections import preflight
 from .validation import STRICT, format_error
 
@@ -263,20 +264,8 @@ def run_one(case_file: str, folder: str, mesh_dir: str, resume: bool, token: str
 
 
 def key_outputs(summary: dict) -> dict:
-    out = {}
-    for row in summary.get("temperatures", []):
-        out[f"warpage_um@{row['T_C']:g}C"] = row["warpage_um"]
-        if row.get("assembly_warpage_um") is not None:
-            out[f"assembly_warpage_um@{row['T_C']:g}C"] = row["assembly_warpage_um"]
-    cyc = summary.get("cycling") or {}
-    crit = cyc.get("critical_joint")
-    if crit:
-        out["critical_joint"] = crit["name"]
-        out["dW_critical_MPa"] = crit["dW_MPa"]
-        for model, life in crit["life"].items():
-            if life.get("available"):
-                out[f"life_N63.2_cycles_{model}"] = life["N63_2_cycles"]
-    return out
+    """The key outputs of one run (warpage per temperature, critical joint, dW, lives): :mod:`reliability.results`."""
+    return metrics(summary, key_only=True)
 
 
 def run_sweep(sweep_path: str | Path, out: Path | None = None, workers: int | None = None,

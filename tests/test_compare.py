@@ -3,11 +3,12 @@
 import json
 import shutil
 import subprocess
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
 
-from reliability import compare as cmp
+import reliability.run
 from reliability.cli import main
 
 BASE = """
@@ -46,6 +47,20 @@ def write(tmp, name, backside="exposed", temps="[-40, 25, 125]", materials=""):
     return path
 
 
+@contextmanager
+def counting_solves():
+    """Spy on run_case (compare imports it when a case must be solved): yields the list of solved cases."""
+    solved, real = [], reliability.run.run_case
+
+    def spy(case_path, *args, **kwargs):
+        solved.append(case_path)
+        return real(case_path, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(reliability.run, "run_case", spy)
+        yield solved
+
+
 @pytest.fixture(scope="module")
 def backside(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("cmp")
@@ -56,11 +71,12 @@ def backside(tmp_path_factory):
     cwd = os.getcwd()
     os.chdir(tmp)
     try:
-        before = cmp.SOLVES["count"]
-        assert main(["compare", str(exp), str(enc), "--out", "out", "--quiet"]) == 0
-        solved_first = cmp.SOLVES["count"] - before
-        assert main(["compare", str(exp), str(enc), "--out", "out", "--quiet"]) == 0
-        solved_again = cmp.SOLVES["count"] - before - solved_first
+        with counting_solves() as solved:
+            assert main(["compare", str(exp), str(enc), "--out", "out", "--quiet"]) == 0
+        solved_first = len(solved)
+        with counting_solves() as solved:
+            assert main(["compare", str(exp), str(enc), "--out", "out", "--quiet"]) == 0
+        solved_again = len(solved)
     finally:
         os.chdir(cwd)
     return tmp, solved_first, solved_again
@@ -73,11 +89,11 @@ def test_exposed_vs_encapsulated_table_equals_the_runs(backside):
     for i, name in enumerate(["exposed", "encapsulated"]):
         summary = json.loads((tmp / "results" / name / "summary.json").read_text())
         for row in summary["temperatures"]:
-            assert rows[f"warpage_um @ {row['T_C']:g}C"][i] == row["warpage_um"]
+            assert rows[f"warpage_um@{row['T_C']:g}C"][i] == row["warpage_um"]
         crit = summary["cycling"]["critical_joint"]
         assert rows["dW_critical_MPa_per_cycle"][i] == crit["dW_MPa"]
-        assert rows["life_N63.2_cycles [darveaux]"][i] == crit["life"]["darveaux"]["N63_2_cycles"]
-    ratio = rows["warpage_um @ 25C"]
+        assert rows["life_N63.2_cycles[darveaux]"][i] == crit["life"]["darveaux"]["N63_2_cycles"]
+    ratio = rows["warpage_um@25C"]
     assert ratio[2] == pytest.approx(ratio[1] / ratio[0], rel=1e-12)
     assert result["verdicts"][0].startswith("encapsulated: warpage at 25 C")
     for f in ("comparison.csv", "comparison.md", "report.html", "warpage.png", "dW_per_joint.png"):
@@ -92,9 +108,9 @@ def test_second_compare_reuses_and_a_material_change_resolves_one_case(backside,
     write(tmp, "encapsulated", "encapsulated",
           materials='[materials]\nmold = "stiff-emc"\n[materials.define.stiff-emc]\nE_MPa = 25000\nnu = 0.3\n'
                     'alpha_per_K = 8e-6\n')
-    before = cmp.SOLVES["count"]
-    assert main(["compare", "exposed.toml", "encapsulated.toml", "--out", "out2", "--quiet"]) == 0
-    assert cmp.SOLVES["count"] - before == 1
+    with counting_solves() as solved:
+        assert main(["compare", "exposed.toml", "encapsulated.toml", "--out", "out2", "--quiet"]) == 0
+    assert [str(p) for p in solved] == ["encapsulated.toml"]
     runs = json.loads((tmp / "out2" / "comparison.json").read_text())["cases"]
     assert [c["reused"] for c in runs] == [True, False]
 

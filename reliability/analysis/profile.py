@@ -63,10 +63,6 @@ class Profile:
         return 2 * (self.ramp_s + self.dwell_s)
 
     @property
-    def rate_K_per_s(self) -> float:
-        return (self.t_max_C - self.t_min_C) / self.ramp_s
-
-    @property
     def end_s(self) -> float:
         return self.segments[-1].t1
 

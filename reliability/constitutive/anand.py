@@ -145,12 +145,6 @@ def _flow_law(x, c0: float, s_n, p: AnandParameters):
     return dp, q, dq, s, ds
 
 
-def _g_and_slope(dp, q_trial, G, dt, T_K, s_n, p):
-    """g = q_trial - 3G dp - q(dp), dg/d(dp), dq/d(dp) and the resistance s(dp)."""
-    q, dq, s = flow_stress_slope(dp, dt, T_K, s_n, p, with_resistance=True)
-    return q_trial - 3.0 * G * dp - q, -3.0 * G - dq, dq, s
-
-
 # a point whose residual is below this (relative to q_trial) takes its Newton step and stops: the
 # local Newton is quadratic, |g_next| ~ C g^2 with C about 1 on the solder states of the fan-out case
 # (6.6e-4 -> 2.8e-7 -> 5e-14), so the step lands at ~1e-12, below the tolerance, without a check

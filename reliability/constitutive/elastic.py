@@ -108,19 +108,6 @@ class ElasticLaw:
         hi = min([t.range_C[1] for t in self.props.values()] + [self.valid_C[1]])
         return lo, hi
 
-    def check_temperatures(self, temps) -> None:
-        """Raise :class:`MaterialError` if any temperature lies outside the data."""
-        T = np.atleast_1d(np.asarray(temps, dtype=float))
-        lo, hi = self.valid_C
-        bad = (T < lo - 1e-9) | (T > hi + 1e-9)
-        if np.any(bad):
-            raise MaterialError(
-                f"temperature {T[bad][0]:g} C is outside the valid range of material "
-                f"'{self.owner}' ({lo:g} to {hi:g} C)"
-            )
-        for table in self.props.values():
-            table.check(temps)
-
     def stiffness(self, T: float) -> np.ndarray:
         """4x4 stiffness (MPa) at temperature T (degrees C)."""
         p = {k: self.props[k](T) for k in self.props if not k.startswith("alpha")}

@@ -7,7 +7,9 @@ gradients are J^-T dN/dxi and the area measure is |det J| w.  Curved edges
 (mid-nodes off the chord, as on solder balls) are mapped exactly to second
 order.  The result equals scikit-fem's ``CellBasis`` on ``MeshTri2`` (checked
 in ``tests/test_fem_geometry.py``) but takes a fraction of its time on a
-million-unknown mesh, and is computed once per mesh and cached.
+million-unknown mesh, and is computed once per mesh and kept in a
+module-level cache (:data:`_CACHE`, one entry per live model, dropped when
+the model is garbage collected; :func:`forget_geometry` drops it by hand).
 
 skfem's local P2 numbering (corners, then edges 0-1, 1-2, 0-2) is the
 triangle6 order of gmsh/meshio, so the gradients line up with
@@ -16,6 +18,7 @@ triangle6 order of gmsh/meshio, so the gradients line up with
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,11 +74,16 @@ def reference(intorder: int = QUADRATURE_ORDER):
     return X, W, N, dN
 
 
+# id(model) -> (intorder, nodes, elements, geometry); the arrays are kept to notice a model whose
+# nodes or elements were replaced (Model is a mutable dataclass, so it cannot key a WeakKeyDictionary)
+_CACHE: dict[int, tuple[int, np.ndarray, np.ndarray, ElementGeometry]] = {}
+
+
 def element_geometry(model: Model, intorder: int = QUADRATURE_ORDER) -> ElementGeometry:
-    """Geometry of all elements of ``model``, computed once and cached on it."""
-    cached = model.__dict__.get("_geometry_cache")
-    if cached is not None and cached[0] == intorder:
-        return cached[1]
+    """Geometry of all elements of ``model``, computed once per model and cached."""
+    cached = _CACHE.get(id(model))
+    if cached is not None and cached[0] == intorder and cached[1] is model.nodes and cached[2] is model.elements:
+        return cached[3]
     _, W, N, dN = reference(intorder)
     x = model.nodes[model.elements]  # (E, 6, 2)
     # J[e, q, i, j] = sum_a x[e, a, i] dN[q, a, j]; tensordot is one BLAS call (1 M dofs: 0.01 s, einsum 0.1 s)
@@ -92,5 +100,22 @@ def element_geometry(model: Model, intorder: int = QUADRATURE_ORDER) -> ElementG
     xq = np.einsum("qa,eai->eqi", N, x, optimize=True)
     geo = ElementGeometry(N=N, grad=np.ascontiguousarray(grad), xq=np.ascontiguousarray(xq),
                           dx=np.abs(det) * W[None, :])
-    model.__dict__["_geometry_cache"] = (intorder, geo)
+    if id(model) not in _CACHE:
+        weakref.finalize(model, _CACHE.pop, id(model), None)
+    _CACHE[id(model)] = (intorder, model.nodes, model.elements, geo)
     return geo
+
+
+def forget_geometry(model: Model) -> None:
+    """Drop the cached geometry of ``model`` (the next :func:`element_geometry` computes it again)."""
+    _CACHE.pop(id(model), None)
+
+
+def element_areas(model: Model) -> np.ndarray:
+    """Exact areas of the (possibly curved) 6-node triangles, mm^2."""
+    return element_geometry(model).dx.sum(axis=1)
+
+
+def region_area(model: Model, name: str) -> float:
+    """Area of region ``name``, mm^2."""
+    return float(element_areas(model)[model.region_elements(name)].sum())

@@ -66,9 +66,6 @@ class BuildRequest:
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def with_board(self, board: bool) -> "BuildRequest":
-        return BuildRequest(**{**self.__dict__, "board": board})
-
 
 def parse_request(family: str, options: dict, dimensions: dict, board: bool, half: bool, mesh: dict,
                   source: str) -> BuildRequest:

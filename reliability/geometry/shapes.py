@@ -59,16 +59,6 @@ class Shape:
         joint = joint_map[id(self.joint)] if self.joint is not None and joint_map else None
         return Shape(self.region, out, self.priority, self.material, self.size, joint)
 
-    def x_extent(self) -> tuple[float, float]:
-        kind = self.outline[0]
-        if kind == "rect":
-            return self.outline[1], self.outline[3]
-        if kind == "poly":
-            xs = [p[0] for p in self.outline[1]]
-            return min(xs), max(xs)
-        _, xc, _, ball = self.outline
-        return xc - ball.max_width / 2, xc + ball.max_width / 2
-
 
 @dataclass
 class Joint:

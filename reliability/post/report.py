@@ -1,16 +1,19 @@
 """A self-contained HTML report: inputs, table, plots (embedded), verdicts.
 
 One file, no external reference: styles inline, every image a base64
-``data:`` URI, so it can be mailed or archived as is.
+``data:`` URI, so it can be mailed or archived as is.  The table is the one of
+:mod:`reliability.results`; this module only reads results.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import math
+import json
 from pathlib import Path
 
+from ..errors import CaseError
+from ..results import Run, format_value, table
 from .files import atomic_write_text
 
 STYLE = """
@@ -25,11 +28,7 @@ pre{background:#f7f7f7;padding:.8em;overflow:auto;font-size:.8em}img{max-width:1
 
 
 def _fmt(v) -> str:
-    if v is None:
-        return "&ndash;"
-    if isinstance(v, float):
-        return "inf" if not math.isfinite(v) else f"{v:.4g}"
-    return html.escape(str(v))
+    return "&ndash;" if v is None else html.escape(format_value(v))
 
 
 def _img(path: Path) -> str:
@@ -69,18 +68,12 @@ def write_report(path: Path, runs, header, rows, verdicts: list[str], plots: dic
 
 def single_run_report(folder: Path) -> Path:
     """`reliability report DIR`: the same page for one run (its own plots)."""
-    import json
-
-    from ..compare import Run, markdown  # noqa: F401
-    from ..compare import table as comparison_table
-    from ..errors import CaseError
-
     summary_path = folder / "summary.json"
     if not summary_path.is_file():
         raise CaseError(f"{folder}: no summary.json here; give a results folder written by `reliability run`")
     summary = json.loads(summary_path.read_text())
     run = Run(Path(summary.get("case_file", "")), summary["case"], folder, summary, True)
-    header, rows = comparison_table([run])
+    header, rows = table([run])
     plots = {p.stem.replace("_", " "): p.name for p in sorted((folder / "plots").glob("*.png"))}
     verdicts = []
     crit = (summary.get("cycling") or {}).get("critical_joint")

@@ -10,13 +10,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from ..results import LIFE_N63, WARPAGE, metric_of  # noqa: E402
 from .files import atomic_save_figure  # noqa: E402
-
-OUTPUT_PREFIXES = ("warpage_um@", "assembly_warpage_um@", "dW_critical_MPa", "life_N63.2_cycles_")
 
 
 def _outputs(df) -> list[str]:
-    return [c for c in df.columns if c.startswith(OUTPUT_PREFIXES) and df[c].notna().any()]
+    """The columns of numeric key outputs (warpage, dW, lives) that have a value."""
+    plotted = [c for c in df.columns if (m := metric_of(c)) is not None and m.key and m.numeric]
+    return [c for c in plotted if df[c].notna().any()]
+
+
+def _of(outputs: list[str], metric) -> list[str]:
+    return [o for o in outputs if metric_of(o) is metric]
 
 
 def _levels(df, param, output):
@@ -54,7 +59,7 @@ def sweep_plots(out: Path, params: list[str], df) -> dict[str, str]:
     plt.close(fig)
     plots["main effects"] = "main_effects.png"
 
-    target = next((o for o in outputs if o.startswith("life_N63.2_cycles_")), outputs[0])
+    target = next(iter(_of(outputs, LIFE_N63)), outputs[0])
     swings = []
     for p in params:
         _, means = _levels(df, p, target)
@@ -74,8 +79,9 @@ def sweep_plots(out: Path, params: list[str], df) -> dict[str, str]:
     plt.close(fig)
     plots["tornado"] = "tornado.png"
 
-    warp = next((o for o in outputs if o.startswith("warpage_um@25C")), next((o for o in outputs if o.startswith("warpage")), None))
-    life = next((o for o in outputs if o.startswith("life_N63.2_cycles_")), None)
+    warps = _of(outputs, WARPAGE)
+    warp = WARPAGE.key_of(25.0) if WARPAGE.key_of(25.0) in warps else next(iter(warps), None)
+    life = next(iter(_of(outputs, LIFE_N63)), None)
     if warp and life:
         ok = df[(df["status"] == "complete") & df[warp].notna() & df[life].notna()]
         w = np.abs(ok[warp].to_numpy(dtype=float))

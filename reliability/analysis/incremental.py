@@ -105,12 +105,14 @@ class InelasticProblem:
 
     def __init__(self, model: Model, assignment: dict[str, Material], kinematics: str, T_ref_C: float,
                  symmetry_line: str | None = None, solver: str = "auto", tol: float = 1e-5,
+                 support_candidates: np.ndarray | None = None,
                  max_iterations: int = 15, newton: str = "bfgs", threads: int | None = None):
         self.model = model
         self.T_ref = float(T_ref_C)
         self.geo = element_geometry(model)
         self.kin = make_kinematics(kinematics, self.geo)
-        self.layout = supports(model, kinematics, symmetry_line)
+        # in a process history the point supports must hold nodes that exist through every step
+        self.layout = supports(model, kinematics, symmetry_line, support_candidates)
         self.assembler = Assembler.for_layout(model.elements, self.layout)
         self.materials, self.mat_index = element_materials(model, assignment)
         backend = choose(solver, self.layout.n_free)

@@ -59,16 +59,25 @@ class Dwell(_Step):
         h.dwell(60.0 * self.duration_min)
 
 
-class Activate(_Step):
+class _RegionStep(_Step):
+    """A step acting on named regions of the model."""
+
+    regions: list[str] = pydantic.Field(min_length=1)
+
+    @property
+    def names(self) -> str:
+        return ", ".join(self.regions)
+
+
+class Activate(_RegionStep):
     """The regions are born strain-free at the current temperature, on the body as deformed now."""
 
     kind: Literal["activate"] = "activate"
-    regions: list[str] = pydantic.Field(min_length=1)
     at_C: Optional[Number] = None  # first ramp to this temperature (e.g. a cure or solidus temperature)
 
     def describe(self) -> str:
         where = f" at {self.at_C:g} C" if self.at_C is not None else ""
-        return f"activate {', '.join(self.regions)}{where}"
+        return f"activate {self.names}{where}"
 
     def run(self, h) -> None:
         if self.at_C is not None:
@@ -76,28 +85,26 @@ class Activate(_Step):
         h.activate(self.regions)
 
 
-class Deactivate(_Step):
+class Deactivate(_RegionStep):
     """The regions' elements are removed (carrier release, grinding): their forces are released."""
 
     kind: Literal["deactivate"] = "deactivate"
-    regions: list[str] = pydantic.Field(min_length=1)
 
     def describe(self) -> str:
-        return f"remove {', '.join(self.regions)}"
+        return f"remove {self.names}"
 
     def run(self, h) -> None:
         h.deactivate(self.regions)
 
 
-class Cure(_Step):
+class Cure(_RegionStep):
     """A hold during which the regions shrink by their material's ``cure_shrinkage_linear``."""
 
     kind: Literal["cure"] = "cure"
-    regions: list[str] = pydantic.Field(min_length=1)
     duration_min: PositiveNumber = 60.0
 
     def describe(self) -> str:
-        return f"cure {', '.join(self.regions)} for {self.duration_min:g} min (cure shrinkage released)"
+        return f"cure {self.names} for {self.duration_min:g} min (cure shrinkage released)"
 
     def run(self, h) -> None:
         h.cure(self.regions, 60.0 * self.duration_min)
@@ -154,4 +161,4 @@ def parse_step(data: dict) -> _Step:
 
 def regions_named(steps) -> set[str]:
     """Every region a list of steps names."""
-    return {r for s in steps for r in getattr(s, "regions", [])}
+    return {r for s in steps if isinstance(s, _RegionStep) for r in s.regions}

@@ -102,7 +102,7 @@ class ElasticRegions:
 
     def __init__(self, assembler: Assembler, B: np.ndarray, w: np.ndarray, materials: list, mat_index: np.ndarray,
                  elements: np.ndarray, T_ref: float, offset: np.ndarray | None = None,
-                 eps_birth: np.ndarray | None = None):
+                 eps_birth: np.ndarray | None = None, active: np.ndarray | None = None):
         self.assembler = assembler
         self.materials = materials
         self.mat_index = mat_index
@@ -129,7 +129,12 @@ class ElasticRegions:
             self.varying.append(_Varying(int(i), positions, values, _compact(assembler, positions, values[0])))
         # F[e, :, k] = sum_q w_q B_q[k, :]^T: the element force of a unit stress component k, for the
         # elastic elements and (only for the force floor) the others
-        others = np.setdiff1d(np.arange(mat_index.size), elements)
+        live = np.ones(mat_index.size, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+        others = np.setdiff1d(np.flatnonzero(live), elements)
+        # materials of built elements only: a solder molten in a reflow has no data above its solidus
+        self._live_materials = np.zeros(len(materials), dtype=bool)
+        self._live_materials[mat_index[elements]] = True
+        self._live_materials[mat_index[others]] = True
         self._parts = [(e, np.einsum("eqki,eq->eik", B[e], w[e], optimize=True), mat_index[e],
                         assembler.scatter_for(e)) for e in (elements, others)]
         self._cache: ElasticAt | None = None
@@ -161,8 +166,10 @@ class ElasticRegions:
         if self._cache is not None and self._cache.T == T:
             return self._cache
         laws = [m.elastic for m in self.materials]
-        D = np.stack([law.stiffness(T) for law in laws])
-        eth = np.stack([law.thermal_strain(T, self.T_ref) for law in laws])
+        D = np.stack([law.stiffness(T) if live else np.zeros((4, 4))
+                      for law, live in zip(laws, self._live_materials)])
+        eth = np.stack([law.thermal_strain(T, self.T_ref) if live else np.zeros(4)
+                        for law, live in zip(laws, self._live_materials)])
         s_th = np.einsum("mij,mj->mi", D, eth)[:, :, None]  # (M, 4, 1) thermal stress of each material, MPa
         (_, F, mats, scatter), (_, F_other, mats_other, scatter_other) = self._parts
         if self.offset is None:
@@ -181,7 +188,8 @@ class ElasticRegions:
         # the force a fully restrained body would see (all elements): a floor for "zero" residuals
         restrained = scale_th + scatter_other(np.abs(np.matmul(F_other, s_other)[..., 0]))
         self.force_floor = 1e-10 * float(np.linalg.norm(restrained))
-        values = [laws[v.material].stiffness_coefficients(T) @ v.values for v in self.varying]
+        values = [laws[v.material].stiffness_coefficients(T) @ v.values if self._live_materials[v.material]
+                  else np.zeros(v.values.shape[1]) for v in self.varying]
         self._cache = ElasticAt(float(T), values, f_th, scale_th, self)
         return self._cache
 

@@ -186,7 +186,7 @@ class InelasticProblem:
         active = np.ones(self.model.n_elements, dtype=bool) if birth is None else birth.active
         elastic_active = self.elastic_elements[active[self.elastic_elements]]
         self.elastic = ElasticRegions(self.assembler, self.kin.B, self.kin.w, self.materials, self.mat_index,
-                                      elastic_active, self.T_ref, offset, eps_birth)
+                                      elastic_active, self.T_ref, offset, eps_birth, active)
         self._operators = {}
         self._group_birth = []
         for g in self.groups:
@@ -218,6 +218,37 @@ class InelasticProblem:
         """(n, Q, 4) total strain of ``elements`` for free displacements ``u_free``."""
         padded = np.concatenate((u_free, [0.0]))
         return element_strain(self.kin.B[elements], padded[self.assembler.dofmap[elements]])
+
+    def extend_displacement(self, u_free: np.ndarray, new: np.ndarray, old_active: np.ndarray) -> np.ndarray:
+        """``u_free`` with the dofs that only the ``new`` elements touch placed on the deformed body.
+
+        Nodes of elements not yet built carry no meaningful displacement.  Before elements are born
+        there, their own nodes are moved by the displacement field that an auxiliary elastic body made of
+        the new elements (unit modulus, nu = 0.3) takes when its nodes shared with the built body follow
+        that body: a smooth extension, so that the new layer is born lying on the body as deformed (the
+        birth strain then takes up what remains) and its surfaces show the body's warpage.
+        """
+        import scipy.sparse as sp
+        from scipy.sparse.linalg import spsolve
+
+        dofmap = self.assembler.dofmap
+        old = np.zeros(self.n_dofs + 1, dtype=bool)
+        old[dofmap[old_active].ravel()] = True
+        cand = np.unique(dofmap[new].ravel())
+        fresh = cand[(cand >= 0) & ~old[cand]]
+        if fresh.size == 0:
+            return u_free
+        lam, mu = 0.3 / (1.3 * 0.4), 1.0 / 2.6
+        D = np.array([[lam + 2 * mu, lam, lam, 0], [lam, lam + 2 * mu, lam, 0], [lam, lam, lam + 2 * mu, 0],
+                      [0, 0, 0, mu]])
+        data = self.assembler.stiffness_data(self.kin.B, np.broadcast_to(D, (new.size, 1, 4, 4)), self.kin.w, new)
+        K = sp.csr_matrix((data[: self.assembler.nnz], self.assembler.indices, self.assembler.indptr),
+                          shape=(self.n_dofs, self.n_dofs))
+        rest = np.flatnonzero(~np.isin(np.arange(self.n_dofs), fresh))
+        rows = K[fresh]
+        u = u_free.copy()
+        u[fresh] = spsolve(rows[:, fresh].tocsc(), -(rows[:, rest] @ u_free[rest]))
+        return u
 
     def reset_points(self, state: "State", elements: np.ndarray) -> None:
         """Material state and stress of the inelastic points of ``elements`` back to their initial values."""

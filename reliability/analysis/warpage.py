@@ -85,3 +85,31 @@ def surface_profile(
     near_first = abs(x[0] - centre_at_x) <= abs(x[-1] - centre_at_x)
     centre, edge = (x[0], x[-1]) if near_first else (x[-1], x[0])
     return Profile(x=x, w=w, centre_x=float(centre), edge_x=float(edge))
+
+
+def active_surface_profile(model: Model, u: np.ndarray, surface: str, centre_at_x: float | None,
+                           active_nodes: np.ndarray, bins: int = 400) -> Profile:
+    """The profile of ``surface``, or, while part of it is not yet built (a process step before the
+    solder mask), of the lowest built node in each of ``bins`` columns over the surface's x-extent.
+
+    Warpage is a difference of vertical displacements, so taking the next layer up where the surface
+    layer is missing measures the same bending (the layer in between is thin).
+    """
+    nodes = model.boundary_nodes(surface)
+    if active_nodes[nodes].all():
+        return surface_profile(model, u, surface, centre_at_x)
+    x_all = model.nodes[:, 0]
+    lo, hi = x_all[nodes].min(), x_all[nodes].max()
+    cand = np.flatnonzero(active_nodes & (x_all >= lo - 1e-12) & (x_all <= hi + 1e-12))
+    col = np.minimum(((x_all[cand] - lo) / (hi - lo) * bins).astype(int), bins - 1)
+    order = np.lexsort((model.nodes[cand, 1], col))  # by column, lowest first
+    first = np.r_[True, np.diff(col[order]) != 0]
+    pick = cand[order][first]
+    pick = pick[np.argsort(x_all[pick])]
+    x, w = x_all[pick], u[pick, 1].copy()
+    if centre_at_x is None:
+        w -= w[0] + (w[-1] - w[0]) * (x - x[0]) / (x[-1] - x[0])
+        return Profile(x=x, w=w, centre_x=0.5 * (x[0] + x[-1]), edge_x=float(x[0]))
+    near_first = abs(x[0] - centre_at_x) <= abs(x[-1] - centre_at_x)
+    centre, edge = (x[0], x[-1]) if near_first else (x[-1], x[0])
+    return Profile(x=x, w=w, centre_x=float(centre), edge_x=float(edge))

@@ -17,13 +17,17 @@ the element forces) left 1.6 % in the curvature of a free three-layer strip,
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from dataclasses import replace
+
 import numpy as np
 
 from ..analysis.birth import Birth
 from ..analysis.incremental import IncrementFailed, InelasticProblem, State
 from ..errors import CaseError, ConvergenceError, MaterialError
 
-RELEASE_S = 1.0  # a removal or an evaluation: one increment of this length (instantaneous for the solder)
+RELEASE_S = 1.0  # a removal: one increment of this length (instantaneous for the solder)
+EVALUATE_K_PER_MIN = 60.0  # an evaluation heats or cools at 1 K/s from the current state (U: an oven's ramp)
 
 
 class History:
@@ -48,6 +52,9 @@ class History:
         problem.configure(birth)
         self.step_label = ""
         self.evaluations: list[State] = []
+        self.molten: dict[str, float] = {}  # solder regions that melt in the running reflow
+        self._molten_now: set[str] = set()  # regions molten (inactive) right now
+        self._joined: set[str] = set()
 
     # --- helpers ---------------------------------------------------------------------------
     def _elements(self, region: str) -> np.ndarray:
@@ -114,8 +121,11 @@ class History:
         twice = [r for r in regions if birth.active[self._elements(r)].any()]
         if twice:
             raise CaseError(f"{self.step_label}: region '{twice[0]}' is already active (activated twice?)")
+        old_active = birth.active.copy()
         birth.active[elements] = True
+        self._check_connected(birth.active, "the activation")
         birth.T_birth[elements] = self.state.T
+        self.state = replace(self.state, u=self.problem.extend_displacement(self.state.u, elements, old_active))
         eps = self.problem.total_strain(self.state.u, elements)
         if np.any(eps != 0.0):
             if birth.eps_birth is None:
@@ -131,7 +141,7 @@ class History:
         if gone:
             raise CaseError(f"{self.step_label}: region '{gone[0]}' is not active, so it cannot be removed")
         birth.active[elements] = False
-        self._check_connected(birth.active)
+        self._check_connected(birth.active, "the removal")
         self.problem.reset_points(self.state, elements)
         self._set_birth(birth)
         T = self.state.T
@@ -158,27 +168,118 @@ class History:
             self._set_birth(birth)
             self._advance(t0 + duration_s * k / n, lambda _t: T)
 
-    def evaluate(self, temperatures) -> None:
-        """States at each temperature from the current one, the history left unchanged."""
-        keep = self.state
-        for T in temperatures:
+    def evaluate(self, temperatures, rate_K_per_min: float = EVALUATE_K_PER_MIN) -> None:
+        """States at each temperature, each reached from the current state by a ramp; the history is unchanged."""
+        with self.branch():
+            keep = self.state, self.state.birth
+            for T in temperatures:
+                self.state = keep[0]
+                self._set_birth(keep[1])
+                self.ramp_melting(float(T), rate_K_per_min)
+                self.evaluations.append(self.state)
+
+    @contextmanager
+    def branch(self):
+        """Steps inside leave the history's state (and the problem's active set) as they were."""
+        keep, label = self.state, self.step_label
+        sets = set(self._molten_now), set(self._joined), dict(self.molten)
+        try:
+            yield
+        finally:
             self.state = keep
-            self._advance(keep.t + RELEASE_S, lambda _t, T=float(T): T)
-            self.evaluations.append(self.state)
-        self.state = keep
+            self.problem.configure(keep.birth)
+            self.step_label = label
+            self._molten_now, self._joined, self.molten = sets
+
+    # --- melting and solidifying solder ----------------------------------------------------
+    def melting_regions(self) -> dict[str, float]:
+        """Active regions whose material has a solidus: name -> solidus temperature (C)."""
+        out = {}
+        active = self.state.birth.active
+        for r, name in enumerate(self.model.region_names):
+            els = self.model.element_region == r
+            if not active[els].any():
+                continue
+            mat = self.problem.materials[self.problem.mat_index[np.flatnonzero(els)[0]]]
+            solidus = getattr(mat.spec, "solidus_C", None)
+            if solidus is not None:
+                out[name] = float(solidus)
+        return out
+
+    def ramp_melting(self, to_C: float, rate_K_per_min: float, join: list[str] = (),
+                     melts: dict[str, float] | None = None) -> None:
+        """A ramp through solidus temperatures: a solder region melts (is removed, its stress released)
+        above its solidus and is born again strain-free when the ramp comes back down through it; regions
+        in ``join`` (joints, the board) are born at the first solidus crossed on the way down."""
+        melts = self.molten if melts is None else melts
+        T0 = self.state.T
+        up = to_C > T0
+        events = sorted({s for s in melts.values() if min(T0, to_C) <= s < max(T0, to_C)}, reverse=not up)
+        if not up:
+            events = [s for s in events if s < T0]
+        for s in events:
+            self.ramp(s, rate_K_per_min)
+            names = [n for n, v in melts.items() if v == s]
+            if up:
+                self.deactivate([n for n in names if n not in self._molten_now])
+                self._molten_now |= set(names)
+            else:
+                born = list(dict.fromkeys([n for n in names if n in self._molten_now] +
+                                          [n for n in join if n not in self._joined]))
+                self._joined |= set(join)
+                self._molten_now -= set(names)
+                if born:
+                    self.activate(born)
+        self.ramp(to_C, rate_K_per_min)
+
+    def reflow(self, peak_C: float, segments, join: list[str] = ()) -> None:
+        """A reflow profile: ``segments`` = [(to_C, rate K/min) or ('dwell', s)], solder melting above its
+        solidus and solidifying on the way down; ``join`` regions are born as the solder solidifies."""
+        self.molten = {n: s for n, s in self.melting_regions().items() if s < peak_C}
+        for n in join:
+            self._elements(n)
+        if join and not self.molten:
+            raise CaseError(f"{self.step_label}: nothing melts below the {peak_C:g} C peak, so "
+                            f"{', '.join(join)} cannot be joined")
+        if join:  # the joints melt with the rest: they solidify at the lowest solidus of the molten solder
+            self.molten.update({n: min(self.molten.values()) for n in join})
+            self._molten_now |= set(join)
+        for seg in segments:
+            if seg[0] == "dwell":
+                self.dwell(seg[1])
+            else:
+                self.ramp_melting(seg[0], seg[1], join)
+        self.molten = {}
 
     def _check_supports(self, steps) -> None:
         """Refuse a history whose point supports hold a node that some step removes or has not yet built."""
         layout = self.problem.layout
-        fixed_nodes = np.unique(np.flatnonzero(layout.fixed[: 2 * layout.n_nodes]) // 2)
-        keep = persistent_nodes(self.model, transient_regions(self.state.birth, self.model, steps))
+        # point supports: a component held at one or two nodes (a symmetry line or an axis holds many, and
+        # holding a dormant node there is harmless)
+        held = layout.fixed[: 2 * layout.n_nodes].reshape(-1, 2)
+        fixed_nodes = np.unique(np.concatenate([np.flatnonzero(held[:, c]) for c in range(2)
+                                                if np.count_nonzero(held[:, c]) <= 2]))
+        keep = persistent_nodes(self.model, transient_regions(self.state.birth, self.model, steps,
+                                                              self.melting_in(steps)))
         loose = fixed_nodes[~keep[fixed_nodes]]
         if loose.size:
             x, y = self.model.nodes[loose[0]]
             raise CaseError(f"process: a support holds the node at ({x:g}, {y:g}) mm, which a step removes or "
                             "builds later; build the problem with support_candidates=persistent_nodes(...)")
 
-    def _check_connected(self, active: np.ndarray) -> None:
+    def melting_in(self, steps) -> set[str]:
+        """Regions that melt in some reflow of ``steps`` (solidus below its peak)."""
+        peaks = [s.peak_C for s in steps if s.kind == "reflow"]
+        if not peaks:
+            return set()
+        names = {}
+        for r, name in enumerate(self.model.region_names):
+            els = np.flatnonzero(self.model.element_region == r)
+            if els.size:
+                names[name] = getattr(self.problem.materials[self.problem.mat_index[els[0]]].spec, "solidus_C", None)
+        return {n for n, s in names.items() if s is not None and s < max(peaks)}
+
+    def _check_connected(self, active: np.ndarray, what: str) -> None:
         import scipy.sparse as sp
         from scipy.sparse.csgraph import connected_components
 
@@ -188,12 +289,14 @@ class History:
         inc = sp.csr_matrix((np.ones(rows.size), (rows, els.ravel())), shape=(els.shape[0], n))
         k, _ = connected_components(inc @ inc.T, directed=False)
         if k > 1:
-            raise CaseError(f"{self.step_label}: the removal leaves {k} separate pieces (a free-floating "
+            raise CaseError(f"{self.step_label}: {what} leaves {k} separate pieces (a free-floating "
                             "part has nothing to hold it)")
 
     # --- the run ---------------------------------------------------------------------------
     def run(self, steps) -> State:
         self._check_supports(steps)
+        self.step_label = "process start"
+        self._check_connected(self.state.birth.active, "the regions that exist at the start")
         for i, step in enumerate(steps):
             self.step_label = f"process step {i + 1} ({step.describe()})"
             step.run(self)
@@ -202,11 +305,11 @@ class History:
         return self.state
 
 
-def transient_regions(birth: Birth, model, steps) -> set[str]:
-    """Regions that do not exist through the whole history: born later, or removed by a step."""
+def transient_regions(birth: Birth, model, steps, melting=()) -> set[str]:
+    """Regions that do not exist through the whole history: born later, removed by a step, or ``melting``."""
     later = {n for i, n in enumerate(model.region_names) if not birth.active[model.element_region == i].any()}
     removed = {r for s in steps if s.kind == "deactivate" for r in s.regions}
-    return later | removed
+    return later | removed | set(melting)
 
 
 def persistent_nodes(model, transient: set[str]) -> np.ndarray:

@@ -111,7 +111,13 @@ class Cure(_RegionStep):
 
 
 class Reflow(_Step):
-    """A J-STD-020 style reflow: preheat to 150 C, soak to 200 C, to the peak, 30 s there, cool to the start."""
+    """A J-STD-020 style reflow: preheat to 150 C, soak to 200 C, to the peak, a time there, cool to the start.
+
+    Solder whose solidus lies below the peak melts on the way up (its elements
+    are removed, their stress released) and is born again strain-free at its
+    solidus on the way down; ``join`` regions (the board-level joints, the
+    board) are born there too: board assembly.
+    """
 
     kind: Literal["reflow"] = "reflow"
     peak_C: Number = 260.0
@@ -119,18 +125,19 @@ class Reflow(_Step):
     time_at_peak_s: PositiveNumber = 30.0
     ramp_K_per_s: PositiveNumber = 2.0
     cool_K_per_s: PositiveNumber = 4.0
+    join: list[str] = []
 
     def describe(self) -> str:
-        return f"reflow to a {self.peak_C:g} C peak and back"
+        joined = f", joining {', '.join(self.join)} as the solder solidifies" if self.join else ""
+        return f"reflow to a {self.peak_C:g} C peak and back{joined}"
 
     def run(self, h) -> None:
-        start = h.state.T
         lo, hi = REFLOW_PREHEAT_C
-        h.ramp(lo, 60.0 * self.ramp_K_per_s)
-        h.ramp(hi, 60.0 * (hi - lo) / self.soak_s)
-        h.ramp(self.peak_C, 60.0 * self.ramp_K_per_s)
-        h.dwell(self.time_at_peak_s)
-        h.ramp(start, 60.0 * self.cool_K_per_s)
+        start = h.state.T
+        segments = [(lo, 60.0 * self.ramp_K_per_s), (hi, 60.0 * (hi - lo) / self.soak_s),
+                    (self.peak_C, 60.0 * self.ramp_K_per_s), ("dwell", self.time_at_peak_s),
+                    (start, 60.0 * self.cool_K_per_s)]
+        h.reflow(self.peak_C, [seg for seg in segments if seg[0] == "dwell" or seg[0] <= self.peak_C], self.join)
 
 
 class Evaluate(_Step):
@@ -161,4 +168,11 @@ def parse_step(data: dict) -> _Step:
 
 def regions_named(steps) -> set[str]:
     """Every region a list of steps names."""
-    return {r for s in steps if isinstance(s, _RegionStep) for r in s.regions}
+    return {r for s in steps if isinstance(s, _RegionStep) for r in s.regions} | \
+        {r for s in steps if isinstance(s, Reflow) for r in s.join}
+
+
+def born_later(steps) -> set[str]:
+    """Regions some step creates (activate, or joined in a reflow): inactive at the start."""
+    return {r for s in steps if isinstance(s, Activate) for r in s.regions} | \
+        {r for s in steps if isinstance(s, Reflow) for r in s.join}

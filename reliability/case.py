@@ -136,7 +136,8 @@ class CyclingSpec(pydantic.BaseModel):
 class AnalysisSpec(pydantic.BaseModel):
     model_config = STRICT
     kinematics: Literal[KINEMATICS]  # type: ignore[valid-type]
-    stress_free_temperature_C: Number
+    # one stress-free temperature for every material: only with process.sequence = "none"
+    stress_free_temperature_C: Optional[Number] = None
     temperatures_C: Optional[list[Number]] = None
     solver: Literal[SOLVERS] = "auto"  # type: ignore[valid-type]
     cycling: Optional[CyclingSpec] = None
@@ -154,8 +155,8 @@ class AnalysisSpec(pydantic.BaseModel):
 
     @pydantic.field_validator("stress_free_temperature_C")
     @classmethod
-    def _sft(cls, value: float) -> float:
-        if not -273.15 < value < 1000:
+    def _sft(cls, value: float | None) -> float | None:
+        if value is not None and not -273.15 < value < 1000:
             raise ValueError("must be a temperature in degrees C between -273.15 and 1000")
         return value
 
@@ -166,6 +167,42 @@ class AnalysisSpec(pydantic.BaseModel):
             if not -273.15 < v < 1000:
                 raise ValueError(f"{v:g} is not a temperature in degrees C between -273.15 and 1000")
         return values
+
+
+SEQUENCES = ("claimed", "none")
+
+
+class ProcessSpec(pydantic.BaseModel):
+    """The fabrication history before the analysis (docs/process_history.md).
+
+    ``sequence = "claimed"`` (the default of a family case) runs the family's
+    claimed fabrication method as steps; ``"none"`` is one stress-free
+    temperature for every material (``analysis.stress_free_temperature_C``).
+    Giving ``steps`` replaces the claimed sequence; each step table is
+    validated by its kind's schema (reliability/process/steps.py) when the
+    case is read."""
+
+    model_config = STRICT
+    sequence: Optional[Literal[SEQUENCES]] = None  # type: ignore[valid-type]
+    initial_C: Optional[Number] = None  # where the process starts (claimed: the first stage's temperature)
+    steps: Optional[list[dict]] = None
+    max_step_K: PositiveNumber = 10.0  # largest temperature increment inside a step (K)
+    reflow_peak_C: Number = 260.0  # the free package's warpage curve 25 -> peak -> 25 C (JESD22-B112)
+    reflow_curve: Optional[bool] = None  # the free package's reflow warpage curve; default: family cases
+
+    @pydantic.field_validator("initial_C", "reflow_peak_C")
+    @classmethod
+    def _temperature(cls, value: float | None) -> float | None:
+        if value is not None and not -273.15 < value < 1000:
+            raise ValueError("must be a temperature in degrees C between -273.15 and 1000")
+        return value
+
+    @pydantic.field_validator("steps")
+    @classmethod
+    def _some(cls, value):
+        if value is not None and len(value) == 0:
+            raise ValueError("give at least one step, or leave process.steps out")
+        return value
 
 
 FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
@@ -194,6 +231,7 @@ class CaseSpec(pydantic.BaseModel):
     geometry: GeometrySpec
     materials: dict[str, str] = {}
     analysis: AnalysisSpec
+    process: ProcessSpec = ProcessSpec()
     fatigue: FatigueCaseSpec = FatigueCaseSpec()
     mesh: MeshSpec = MeshSpec()
     output: OutputSpec = OutputSpec()
@@ -207,10 +245,25 @@ class Case:
     spec: CaseSpec
     defined: dict[str, Material] = field(default_factory=dict)
     raw: dict = field(default_factory=dict, repr=False)
+    steps: Optional[list] = None  # the case's own process steps, parsed (None: claimed or no process)
 
     @property
     def name(self) -> str:
         return self.spec.case.name
+
+    @property
+    def sequence(self) -> str:
+        """``"claimed"``, ``"steps"`` (the case's own) or ``"none"`` (one stress-free temperature)."""
+        p = self.spec.process
+        if p.sequence == "none":
+            return "none"
+        if p.steps is not None:
+            return "steps"
+        return "claimed" if self.spec.geometry.family else "none"
+
+    @property
+    def has_process(self) -> bool:
+        return self.sequence != "none"
 
     @property
     def folder(self) -> Path:
@@ -278,4 +331,46 @@ def case_from_dict(raw: dict, path: Path) -> Case:
         spec = CaseSpec.model_validate(data)
     except pydantic.ValidationError as err:
         raise CaseError(format_error(err, path, CaseSpec)) from None
-    return Case(path=path, spec=spec, defined=defined, raw=raw)
+    case = Case(path=path, spec=spec, defined=defined, raw=raw)
+    case.steps = _parse_steps(case)
+    return case
+
+
+def _parse_steps(case: Case) -> list | None:
+    """The case's own process steps, each validated by its kind's schema; checks how the process and the
+    single stress-free temperature combine."""
+    from .process.steps import STEP_KINDS, parse_step
+
+    p, a, path = case.spec.process, case.spec.analysis, case.path
+    given = "sequence" in p.model_fields_set
+    if p.sequence == "none" and p.steps is not None:
+        raise CaseError(f"{path}: process.steps: sequence = \"none\" runs no steps; remove the steps or the "
+                        "sequence line")
+    if p.sequence == "claimed" and given and case.spec.geometry.family is None and p.steps is None:
+        raise CaseError(f"{path}: process.sequence = 'claimed': a mesh-file case has no claimed fabrication "
+                        "sequence; give process.steps, or sequence = \"none\"")
+    if case.has_process and a.stress_free_temperature_C is not None:
+        raise CaseError(f"{path}: analysis.stress_free_temperature_C = {a.stress_free_temperature_C:g}: this case "
+                        f"runs a process history ({case.sequence} sequence), which sets every region's stress-free "
+                        "state; remove the key, or set [process] sequence = \"none\" for one stress-free "
+                        "temperature")
+    if not case.has_process and a.stress_free_temperature_C is None:
+        raise CaseError(f"{path}: missing required key 'analysis.stress_free_temperature_C' (a case without a "
+                        "process history needs its one stress-free temperature)")
+    if p.steps is None:
+        if p.initial_C is not None and case.sequence == "none":
+            raise CaseError(f"{path}: process.initial_C = {p.initial_C:g}: there is no process to start")
+        return None
+    if p.initial_C is None:
+        raise CaseError(f"{path}: missing required key 'process.initial_C' (where the given steps start; regions "
+                        "no step activates exist from the start, stress-free there)")
+    steps = []
+    for i, data in enumerate(p.steps):
+        where = f"process.steps[{i}]"
+        try:
+            steps.append(parse_step(data))
+        except pydantic.ValidationError as err:
+            raise CaseError(format_error(err, path, STEP_KINDS[data["kind"]], prefix=where)) from None
+        except ValueError as exc:
+            raise CaseError(f"{path}: {where}.{exc}") from None
+    return steps

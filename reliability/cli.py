@@ -29,6 +29,11 @@ Run a case file (TOML).  Writes into OUT (default results/<case name>/):
   fields.pvd          ParaView collection, one fields/*.vtu per temperature
                       (displacement_mm, stress components MPa, von_mises_MPa, region)
   plots/*.png         von Mises on the magnified deformed shape, warpage profiles
+  process             (summary.json) with a process history: warpage, coplanarity
+                      and max von Mises per region after each step, and the free
+                      package's warpage over reflow 25 -> 260 -> 25 C with the
+                      JEITA ED-7306 limit; plots/process_steps_warpage.png,
+                      plots/reflow_warpage_curve.png, plots/von_mises_process_end.png
 """
 
 
@@ -52,6 +57,7 @@ def _cmd_run(args) -> int:
             aw = row.get("assembly_warpage_um")
             line += f" {aw:22.3f}" if aw is not None else f" {'(not solved)':>22}"
         print(line + f" {vm:20.2f}")
+    _print_process(summary)
     cyc = summary.get("cycling")
     if cyc and cyc.get("status") == "complete":
         prof = cyc["profile"]
@@ -72,6 +78,50 @@ def _cmd_run(args) -> int:
                 else:
                     print(f"  {model:<11} not available: {life['reason']}")
     return 0
+
+
+def _cmd_process(args) -> int:
+    from .process_case import section_steps
+    from .sections import sections
+
+    from .case import load_case
+
+    case = load_case(args.case)
+    if not case.has_process:
+        print(f"{case.path}: no process history (process.sequence = \"none\"): every material is stress-free at "
+              f"{case.spec.analysis.stress_free_temperature_C:g} C")
+        return 0
+    for s in sections(case, Path(args.meshes)):
+        initial, steps, labels = section_steps(case, s)
+        built_later = {r for st in steps for r in (getattr(st, "regions", None) or []) + list(getattr(st, "join", []))
+                       if st.kind in ("activate", "reflow")}
+        start = [r for r in s.model.region_names if r not in built_later]
+        print(f"[{s.role}] {case.sequence} sequence: {', '.join(start)} exist from the start, stress-free at "
+              f"{initial:g} C")
+        for i, st in enumerate(steps):
+            name = labels[i] if labels else f"{i + 1:2d}"
+            claim = f"  [claim {st.claim}]" if st.claim else ""
+            print(f"  {name}  {st.describe()}{claim}")
+            if st.note:
+                print(f"      {st.note}")
+    return 0
+
+
+def _print_process(summary: dict) -> None:
+    proc = summary.get("process")
+    if not proc:
+        return
+    print(f"process ({proc['sequence']} sequence), free package after each step:")
+    for st in proc["steps"]:
+        print(f"  {st['index']:2d} {st['description'][:60]:<60} T = {st['T_C']:6.1f} C  warpage "
+              f"{st['warpage_um']:+8.2f} um")
+    curve = proc.get("warpage_vs_temperature")
+    if curve:
+        w = [p["warpage_um"] for p in curve["points"]]
+        lim = curve["limit"]
+        verdict = (f"JEITA ED-7306 limit +/-{lim['limit_um']:g} um ({lim['label']}): "
+                   + ("pass at every temperature" if curve["passes"] else "FAIL")) if lim else curve["limit_note"]
+        print(f"reflow curve {curve['profile']}: {min(w):+.2f} to {max(w):+.2f} um; {verdict}")
 
 
 def _cmd_material(args) -> int:
@@ -242,6 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="continue a thermal-cycling run from OUT/checkpoint.npz (same case, same mesh)")
     p.set_defaults(func=_cmd_run)
+
+    p = sub.add_parser("process", help="print a case's process steps (the claimed fabrication sequence) "
+                       "without solving",
+                       description="Print the steps a run goes through before the analysis: for a family case "
+                       "its claimed fabrication sequence (regions formed, temperatures, the claims they come "
+                       "from), or the case's own [[process.steps]]; per section (free package, assembly). "
+                       "Builds the meshes (cached) to know the regions; solves nothing.")
+    p.add_argument("case", help="case file (TOML)")
+    p.add_argument("--meshes", default="meshes", help="mesh cache folder (default: meshes)")
+    p.set_defaults(func=_cmd_process)
 
     p = sub.add_parser("material", help="material-point test (uniaxial, creep, relaxation) of a library material",
                        description="Drive one material point with the solver's constitutive code: "

@@ -90,6 +90,9 @@ def verdicts(runs: list[Run]) -> list[str]:
             if base.get(k) and m.get(k):
                 parts.append(f"critical joint life {100.0 * (m[k] / base[k] - 1):+.0f} % ({model})")
                 break
+        k = "reflow_max_abs_warpage_um"
+        if base.get(k) and m.get(k) is not None:
+            parts.append(f"largest reflow warpage {m[k]:.1f} vs {base[k]:.1f} um ({m.get('reflow_verdict')})")
         k = DW_CRITICAL.key_of()
         if base.get(k) and m.get(k):
             parts.append(f"dW {100.0 * (m[k] / base[k] - 1):+.0f} %")

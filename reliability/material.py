@@ -5,7 +5,7 @@ A material file (``materials/<name>.toml``) and an inline definition in a case
 or a temperature table ``{T_C = [...], value = [...]}``; every number in a
 library file carries a ``[source]`` entry with its provenance label
 (C confirmed, S secondary, U unverified, D derived; see
-``shared/reference/physics.md``).
+``docs/physics_reference.md``).
 
 Keys (units in the names):
 

@@ -6,8 +6,9 @@ HTML report all flatten through :func:`metrics`, so adding an output is one
 entry here.  Keys have one spelling:
 
 * per temperature: ``warpage_um@25C``;
-* per region or per fatigue model: ``von_mises_max_MPa[die]``,
-  ``life_N63.2_cycles[darveaux]``;
+* per region, fatigue model, process step or reflow-curve point: ``von_mises_max_MPa[die]``,
+  ``life_N63.2_cycles[darveaux]``, ``process_step_warpage_um[3 activate]``,
+  ``reflow_warpage_um[heating@150C]``;
 * otherwise the bare name: ``dW_critical_MPa_per_cycle``.
 
 The module also holds :class:`Run` (a results folder and its summary) and the
@@ -90,6 +91,43 @@ def _lives(field: str):
     return extract
 
 
+def _process(summary: dict) -> dict:
+    return summary.get("process") or {}
+
+
+def _step_warpage(summary: dict):
+    """Free-package warpage at the end of each process step, keyed ``<index> <kind>``."""
+    return [(f"{st['index']} {st['kind']}", st["warpage_um"]) for st in _process(summary).get("steps", [])]
+
+
+def _curve(summary: dict) -> dict:
+    return _process(summary).get("warpage_vs_temperature") or {}
+
+
+def _reflow_points(summary: dict):
+    return [(f"{p['branch']}@{p['T_C']:g}C", p["warpage_um"]) for p in _curve(summary).get("points", [])]
+
+
+def _reflow_max(summary: dict):
+    pts = _curve(summary).get("points", [])
+    return [(None, max(abs(p["warpage_um"]) for p in pts))] if pts else []
+
+
+def _reflow_verdict(summary: dict):
+    c = _curve(summary)
+    if not c:
+        return []
+    if c.get("limit") is None:
+        return [(None, "no limit")]
+    return [(None, f"{'pass' if c['passes'] else 'FAIL'} (ED-7306 +/-{c['limit']['limit_um']:g} um, "
+                   f"{c['limit']['label']})")]
+
+
+def _stress_basis(summary: dict):
+    rows = summary.get("temperatures", [])
+    return [(None, rows[0]["von_mises_basis"])] if rows and "von_mises_basis" in rows[0] else []
+
+
 WARPAGE = Metric("warpage_um", "um", "temperature", _per_temperature("warpage_um"), key=True)
 DW_CRITICAL = Metric("dW_critical_MPa_per_cycle", "MPa/cycle", None, _of_critical(lambda c, s: c["dW_MPa"]), key=True)
 LIFE_N63 = Metric("life_N63.2_cycles", "cycles", "model", _lives("N63_2_cycles"), key=True)
@@ -101,6 +139,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("coplanarity_um", "um", "temperature", _per_temperature("coplanarity_um")),
     Metric("assembly_warpage_um", "um", "temperature", _per_temperature("assembly_warpage_um"), key=True),
     Metric("von_mises_max_MPa", "MPa", "region", _von_mises_max),
+    Metric("von_mises_basis", None, None, _stress_basis),
+    Metric("process_sequence", None, None, lambda s: [(None, _process(s)["sequence"])] if _process(s) else [],
+           key=True),
+    Metric("process_step_warpage_um", "um", "step", _step_warpage),
+    Metric("reflow_warpage_um", "um", "point", _reflow_points),
+    Metric("reflow_max_abs_warpage_um", "um", None, _reflow_max, key=True),
+    Metric("reflow_verdict", None, None, _reflow_verdict, key=True),
     Metric("critical_joint", None, None, _of_critical(lambda c, s: f"{c['name']} ({c['interface']})"), key=True),
     Metric("critical_dnp_mm", "mm", None, _of_critical(lambda c, s: c["dnp_mm"])),
     DW_CRITICAL,

@@ -68,29 +68,32 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     package = by_role["package"]
     primary = by_role.get("assembly", package)
 
-    for s in secs:
-        check_temperature_range(case, s.assignment, [analysis.stress_free_temperature_C],
-                                "analysis.stress_free_temperature_C")
+    sft = analysis.stress_free_temperature_C
+    if sft is not None:
+        for s in secs:
+            check_temperature_range(case, s.assignment, [sft], "analysis.stress_free_temperature_C")
     check_temperature_range(case, package.assignment, analysis.temperatures_C, "analysis.temperatures_C")
 
     results: dict[str, dict] = {}
     section_info: dict[str, dict] = {}
-    for s in secs:
-        temps, skipped = solvable_temperatures(s, analysis.temperatures_C)
-        problem = ThermoElasticProblem(s.model, s.assignment, analysis.kinematics, analysis.stress_free_temperature_C,
-                                       symmetry_line=s.symmetry_line, solver=analysis.solver)
-        cx = centre_x(s.model, analysis.kinematics, s.symmetry_line)
-        iterator = temps
-        if progress:
-            from tqdm import tqdm
+    solvable = {s.role: solvable_temperatures(s, analysis.temperatures_C) for s in secs}
+    process = None
+    if case.has_process:
+        from .process_case import run_processes
 
-            iterator = tqdm(temps, desc=f"{case.name} [{s.role}]", unit="T", leave=False, disable=None)
-        states = {}
-        for T in iterator:
-            state = problem.solve(T)
-            prof = surface_profile(s.model, state.u, s.warpage_surface, cx)
-            states[T] = (state, prof)
-        results[s.role] = states
+        cyc = analysis.cycling
+        process = run_processes(case, secs, {r: t for r, (t, _) in solvable.items()},
+                                lambda s: centre_x(s.model, analysis.kinematics, s.symmetry_line), progress,
+                                newton=cyc.newton if cyc else "bfgs", tol=cyc.tolerance if cyc else 1e-5)
+    for s in secs:
+        temps, skipped = solvable[s.role]
+        if process is not None:
+            problem = process[s.role].problem
+            results[s.role] = dict(process[s.role].evaluations)
+        else:
+            problem = ThermoElasticProblem(s.model, s.assignment, analysis.kinematics, sft,
+                                           symmetry_line=s.symmetry_line, solver=analysis.solver)
+            results[s.role] = _solve_elastic(case, s, problem, temps, progress)
         section_info[s.role] = {
             "mesh": s.mesh_file or s.model.source,
             "nodes": s.model.n_nodes,
@@ -106,13 +109,15 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
             section_info[s.role]["skipped_temperatures_C"] = skipped
             section_info[s.role]["skipped_reason"] = "outside a material's data (e.g. above a solder's solidus)"
 
+    from .process_case import ELASTIC_BASIS, STRESS_BASIS
+
+    stress_basis = STRESS_BASIS if process is not None else ELASTIC_BASIS
     rows = []
     for T in analysis.temperatures_C:
         T = float(T)
         state, prof = results["package"][T]
         row = {
             "T_C": T,
-            "delta_T_K": T - analysis.stress_free_temperature_C,
             "warpage_um": prof.warpage_um,
             "coplanarity_um": prof.coplanarity_um,
             "curvature_per_mm": prof.curvature_per_mm(),
@@ -122,12 +127,20 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
             row["assembly_warpage_um"] = a[1].warpage_um if a else None
             row["assembly_coplanarity_um"] = a[1].coplanarity_um if a else None
         use_role = "assembly" if "assembly" in results and T in results["assembly"] else "package"
+        if sft is not None:
+            row["delta_T_K"] = T - sft
         st = results[use_role][T][0]
-        vm = st.von_mises
         model = by_role[use_role].model
-        row["von_mises_max_MPa"] = {n: float(vm[model.element_region == r].max())
-                                    for r, n in enumerate(model.region_names)}
+        if process is not None:
+            from .process.section import region_max_von_mises
+
+            row["von_mises_max_MPa"] = region_max_von_mises(model, st)
+        else:
+            vm = st.von_mises
+            row["von_mises_max_MPa"] = {n: float(vm[model.element_region == r].max())
+                                        for r, n in enumerate(model.region_names)}
         row["von_mises_section"] = use_role
+        row["von_mises_basis"] = stress_basis
         if analysis.kinematics == "generalized_plane_strain":
             row["out_of_plane_strain"] = {"e0": float(state.extra[0]), "e1_per_mm": float(state.extra[1]),
                                           "e2_per_mm": float(state.extra[2])}
@@ -143,7 +156,9 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         if g.family else {"mesh": g.mesh},
         "analysis": {
             "kinematics": analysis.kinematics,
-            "stress_free_temperature_C": analysis.stress_free_temperature_C,
+            "stress_free_temperature_C": sft,
+            "stress_free_state": (f"one stress-free temperature, {sft:g} C, for every material" if sft is not None
+                                  else f"the {case.sequence} process history (see process)"),
             "warpage_surface": package.warpage_surface,
             "symmetry_line": package.symmetry_line,
             "warpage_sign": WARPAGE_SIGN,
@@ -155,6 +170,10 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         "sections": section_info,
         "temperatures": rows,
     }
+    if process is not None:
+        from .process_case import process_summary
+
+        summary["process"] = process_summary(case, process, package)
     if "assembly" in by_role:
         summary["joints"] = by_role["assembly"].model.info.get("joints", [])
     if primary.model.info.get("dimensions_mm"):
@@ -166,11 +185,19 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
         _write_fields(out, name, s.model, [st for st, _ in results[s.role].values()], case.spec.output.vtu)
     if case.spec.output.plots:
         _write_plots(out, case, primary, results[primary.role], package, results["package"])
+        if process is not None:
+            from .post.process_plots import write_process_plots
+
+            write_process_plots(out / "plots", case, process, primary, package, summary["process"])
+    if process is not None and case.spec.output.vtu:
+        end = process[primary.role].end_snapshot
+        _write_fields(out, "fields_process_end.pvd", primary.model, [end], True)
     if analysis.cycling is not None:
         summary["cycling"] = {"status": "running"}
         atomic_write_json(out / "summary.json", summary)
         try:
-            summary["cycling"] = run_cycling(case, primary, out, progress, resume)
+            summary["cycling"] = run_cycling(case, primary, out, progress, resume,
+                                             process[primary.role] if process is not None else None)
         except _CyclingFailed as failed:
             summary["cycling"] = failed.info
             summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
@@ -179,6 +206,21 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+def _solve_elastic(case: Case, s: Section, problem: ThermoElasticProblem, temps, progress: bool) -> dict:
+    """Thermo-elastic states from one stress-free temperature: T -> (state, profile)."""
+    cx = centre_x(s.model, case.spec.analysis.kinematics, s.symmetry_line)
+    iterator = temps
+    if progress:
+        from tqdm import tqdm
+
+        iterator = tqdm(temps, desc=f"{case.name} [{s.role}]", unit="T", leave=False, disable=None)
+    states = {}
+    for T in iterator:
+        state = problem.solve(T)
+        states[T] = (state, surface_profile(s.model, state.u, s.warpage_surface, cx))
+    return states
 
 
 def _write_profiles_csv(path: Path, states: dict) -> None:
@@ -222,6 +264,8 @@ def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, 
     umax_state = max(states, key=lambda s: float(np.abs(s.u).max()))
     mag = case.spec.output.magnification or auto_magnification(model, umax_state.u)
     sft = case.spec.analysis.stress_free_temperature_C
+    origin = (f"elastic, not a real stress in inelastic regions; stress-free at {sft:g} C" if sft is not None
+              else f"after the {case.sequence} process history")
     joints = model.info.get("joints", [])
     zoom = None
     if joints:
@@ -231,7 +275,7 @@ def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, 
         zoom = (j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half)
     for state in states:
         label = temperature_label(state.T_C)
-        title = f"{case.name}: von Mises stress at {state.T_C:g} C (stress-free at {sft:g} C)"
+        title = f"{case.name}: von Mises stress at {state.T_C:g} C\n({origin})"
         plot_element_field(model, state.u, state.von_mises.mean(axis=1), out / "plots" / f"von_mises_{label}.png",
                            title=title, label="von Mises stress (MPa), element mean", magnification=mag,
                            vmin=0.0, vmax=vmax)
@@ -249,8 +293,11 @@ def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, 
                           "(positive = convex, centre up)")
 
 
-def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume: bool) -> dict:
-    """Thermal cycling of ``section`` with inelastic materials; writes CSVs, plots, fields."""
+def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume: bool, process=None) -> dict:
+    """Thermal cycling of ``section`` with inelastic materials; writes CSVs, plots, fields.
+
+    With a ``process`` (its :class:`~reliability.process.section.ProcessResult`) the cycling starts from the
+    end of the history, at its temperature; without, stress-free at the stress-free temperature."""
     import hashlib
     import json
 
@@ -263,14 +310,21 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
     analysis = case.spec.analysis
     cyc = analysis.cycling
     lo, hi = cyc.extremes()
-    sft = analysis.stress_free_temperature_C
-    start = sft if cyc.cooldown else None
-    T_ref = sft if cyc.cooldown else lo
-    check_temperature_range(case, section.assignment, [lo, hi] + ([sft] if cyc.cooldown else []), "analysis.cycling")
+    if process is not None:
+        # the history ends at room temperature: the cycling starts there, whatever cooldown says
+        start = T_ref = float(process.end.T)
+        check_temperature_range(case, section.assignment, [lo, hi], "analysis.cycling")
+        problem = process.problem
+    else:
+        sft = analysis.stress_free_temperature_C
+        start = sft if cyc.cooldown else None
+        T_ref = sft if cyc.cooldown else lo
+        check_temperature_range(case, section.assignment, [lo, hi] + ([sft] if cyc.cooldown else []),
+                                "analysis.cycling")
+        problem = InelasticProblem(section.model, section.assignment, analysis.kinematics, T_ref,
+                                   symmetry_line=section.symmetry_line, solver=analysis.solver, tol=cyc.tolerance,
+                                   newton=cyc.newton)
     profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, start)
-    problem = InelasticProblem(section.model, section.assignment, analysis.kinematics, T_ref,
-                               symmetry_line=section.symmetry_line, solver=analysis.solver, tol=cyc.tolerance,
-                               newton=cyc.newton)
     settings = CyclingSettings(profile, cyc.increments_per_ramp, cyc.increments_per_dwell, cyc.max_cutbacks,
                                case.spec.fatigue.interface_layer_mm)
     key = hashlib.sha256(json.dumps([case.raw, section.model.fingerprint(), __version__], sort_keys=True,
@@ -283,7 +337,9 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
             "jedec": cyc.jedec,
             "jedec_confidence": JEDEC[cyc.jedec][2] if cyc.jedec else None,
             "t_min_C": lo, "t_max_C": hi, "ramp_min": cyc.ramp_min, "dwell_min": cyc.dwell_min,
-            "cycles": cyc.cycles, "start_C": profile.start_C, "reference_temperature_C": T_ref,
+            "cycles": cyc.cycles, "start_C": profile.start_C,
+            "start_state": "the end of the process history" if process is not None else
+            f"stress-free at {T_ref:g} C",
             "period_s": profile.period_s, "end_s": profile.end_s,
         },
         "section": section.role,
@@ -291,7 +347,7 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         "inelastic_materials": {g.material.name: g.model.kind for g in problem.groups},
     }
     try:
-        state, rec = run.run(progress=progress, resume=resume)
+        state, rec = run.run(progress=progress, resume=resume, initial=process.end if process is not None else None)
     except ConvergenceError as exc:
         info.update(status="failed", message=str(exc))
         if getattr(run, "record", None) is not None and len(run.record.cycle_W) > 1:

@@ -88,6 +88,8 @@ board_overhang = 0.5
 [mesh]
 size_mm = 0.1
 board_size_mm = 0.3
+[process]
+sequence = "none"
 [analysis]
 kinematics = "{kinematics}"
 stress_free_temperature_C = 125

@@ -26,6 +26,8 @@ pcb_thickness = 0.5
 [mesh]
 size_mm = 0.1
 board_size_mm = 0.25
+[process]
+sequence = "none"
 [analysis]
 kinematics = "plane_strain"
 stress_free_temperature_C = 217

@@ -11,7 +11,10 @@ from reliability.geometry import FAMILIES
 
 
 def case_text(family, extra="", board=True, temps="[-40, 125]", dims="", sft=25):
-    return f"""
+    """A coarse case; ``sft=None``: the family's claimed process instead of one stress-free temperature."""
+    process = '[process]\nsequence = "none"' if sft is not None else ""
+    sft_line = f"stress_free_temperature_C = {sft}" if sft is not None else ""
+    return f"""{process}
 [case]
 name = "{family}_t"
 [geometry]
@@ -25,7 +28,7 @@ size_mm = 0.1
 board_size_mm = 0.4
 [analysis]
 kinematics = "plane_strain"
-stress_free_temperature_C = {sft}
+{sft_line}
 temperatures_C = {temps}
 [output]
 plots = false

@@ -134,6 +134,8 @@ board = false
 die_width = 1.6
 [mesh]
 size_mm = 0.1
+[process]
+sequence = "none"
 [analysis]
 kinematics = "plane_strain"
 stress_free_temperature_C = 125

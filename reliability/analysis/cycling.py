@@ -20,6 +20,8 @@ restarted with ``resume`` continues from the checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import json
 import time
@@ -99,6 +101,7 @@ class CyclingRun:
                 if local.size:
                     self.joint_points[joint["name"]] = (gi, (local[:, None] * Q + np.arange(Q)).ravel())
         self.wall_s = 0.0
+        self.initial: State | None = None
 
     # --- recording -------------------------------------------------------------------------
     def _band_shear(self, state: State):
@@ -159,12 +162,19 @@ class CyclingRun:
             groups.append({k: data[f"g{i}_{k}"] for k in keys})
             stress.append(data[f"g{i}_stress"])
             p_start.append(data[f"g{i}_pstart"])
-        state = State(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]))
+        # the active elements and birth references do not change while cycling: those of the start
+        birth = None if self.initial is None else self.initial.birth
+        state = State(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]),
+                      birth=birth)
         return state, CyclingRecord.from_json(str(data["record"])), int(data["next_segment"]), p_start
 
     # --- the run -------------------------------------------------------------------------------
-    def run(self, progress: bool = True, resume: bool = False) -> tuple[State, CyclingRecord]:
+    def run(self, progress: bool = True, resume: bool = False,
+            initial: State | None = None) -> tuple[State, CyclingRecord]:
+        """Cycle from ``initial`` (the end of a process history; its time restarts at 0) or, without it,
+        from the stress-free state at the profile's start."""
         t0 = time.perf_counter()
+        self.initial = initial
         prof = self.settings.profile
         state, rec, first, p_start = None, None, 0, None
         if resume and self.checkpoint is not None and self.checkpoint.is_file():
@@ -172,8 +182,14 @@ class CyclingRun:
             if loaded is not None:
                 state, rec, first, p_start = loaded
         if state is None:
-            state = self.problem.initial_state()
-            state.T = prof.segments[0].T0
+            if initial is not None:
+                if abs(initial.T - prof.segments[0].T0) > 1e-6:
+                    raise ValueError(f"the cycling profile starts at {prof.segments[0].T0:g} C, the given state "
+                                     f"is at {initial.T:g} C")
+                state = dataclasses.replace(initial, t=0.0)
+            else:
+                state = self.problem.initial_state()
+                state.T = prof.segments[0].T0
             rec = CyclingRecord.empty()
             self._record(rec, state, 0)
             p_start = [g["p"].copy() for g in state.groups]

@@ -138,6 +138,30 @@ def comparison_plots(runs, out: Path) -> dict[str, str]:
     ax2.set_title("warpage vs temperature (free package)")
     plots["warpage profiles and warpage vs temperature"] = _save_pair(fig, (ax1, ax2), out, "warpage.png")
 
+    curves = [(r, (r.summary.get("process") or {}).get("warpage_vs_temperature")) for r in runs]
+    if any(c for _, c in curves):
+        # the process: warpage after each step, and the reflow curve with its limit
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8))
+        for k, (r, c) in enumerate(curves):
+            steps = (r.summary.get("process") or {}).get("steps", [])
+            ax1.plot([st["index"] for st in steps], [st["warpage_um"] for st in steps], "-o", lw=1.8,
+                     color=f"C{k}", label=r.name)
+            for branch, style in (("heating", "-o"), ("cooling", "--s")):
+                pts = [p for p in (c or {}).get("points", []) if p["branch"] == branch]
+                ax2.plot([p["T_C"] for p in pts], [p["warpage_um"] for p in pts], style, ms=3, color=f"C{k}",
+                         label=f"{r.name} ({branch})")
+        limits = {c["limit"]["limit_um"] for _, c in curves if c and c.get("limit")}
+        for lim in limits:
+            ax2.axhline(lim, color="C2", lw=1)
+            ax2.axhline(-lim, color="C2", lw=1, label=f"JEITA ED-7306 +/-{lim:g} um")
+        ax1.set_xlabel("process step")
+        ax1.set_ylabel("warpage at the step's end (um, + = convex)")
+        ax1.set_title("warpage after each process step (free package)")
+        ax2.set_xlabel("temperature (C)")
+        ax2.set_ylabel("warpage (um, + = convex)")
+        ax2.set_title("reflow warpage curve 25 -> 260 -> 25 C (free package)")
+        plots["process steps and reflow warpage curve"] = _save_pair(fig, (ax1, ax2), out, "process_and_reflow.png")
+
     cycling = [r for r in runs if (r.summary.get("cycling") or {}).get("status") == "complete"]
     if len(cycling) == len(runs):
         fig, ax = plt.subplots(figsize=(11, 4.5))

@@ -15,7 +15,7 @@ Regions a stage names that the section does not have (an option not
 chosen, the board in a free package) are skipped, so one list serves every
 option of a family.
 
-Temperatures (degrees C; physics.md 4.2 in the project's docs/process_history.md):
+Temperatures (degrees C; docs/physics_reference.md 4.2, the table in docs/process_history.md):
 """
 
 from __future__ import annotations
@@ -71,11 +71,14 @@ def _flip_chip_on_leads(options: dict) -> list[Stage]:
 
 def _stacked_flip_chip(options: dict) -> list[Stage]:
     return [
-        Stage(("chip_1", "chip_2", "bump", "carrier_1", "carrier_2", "adhesive"), ADHESIVE_CURE_C, "1, 5, 10",
+        Stage(("chip_1", "chip_2", "bump", "carrier_1", "carrier_2", "adhesive", "via"), ADHESIVE_CURE_C,
+              "1, 5, 10",
               "both chips flip-chip bonded, their backsides joined by the adhesive as it cures (the two bonds "
-              "share one bump region in the section, so they start together, stress-free at the cure)"),
+              "share one bump region in the section, so they start together, stress-free at the cure); the "
+              "section cuts the carriers at the via holes, around which they are whole in 3D, so the vias "
+              "(claim 1) stand in for the carrier there from the start"),
         Stage(("resin",), UNDERFILL_CURE_C, "1, 6, 11", "resin filled and cured", cure=True),
-        Stage(("via", "trace"), PLATING_C, "1, 7, 12", "connection between the carriers plated"),
+        Stage(("trace",), PLATING_C, "7, 12", "traces between the carriers plated along the resin edge"),
         Stage(("ball_pad",), PLATING_C, "2", "ball pads"),
         Stage(("solder_mask",), MASK_CURE_C, "2", "solder mask cured"),
     ]
@@ -150,7 +153,10 @@ def claimed_steps(family: str, options: dict, region_names, assignment: dict):
         steps.append(Ramp(to_C=ROOM_C, note="cool to room temperature"))
     joints = joint_regions(region_names)
     if not joints:
-        steps.append(Reflow(claim="", note="ball attach: solder in the package melts and solidifies again"))
+        melting = sorted(r for r in present if r in solidus)
+        steps.append(Reflow(claim="", note=(f"ball attach: the solder in the package ({', '.join(melting)}) melts "
+                                            "and solidifies again") if melting else
+                            "ball attach: no solder inside the package, a thermal excursion to the peak"))
     else:
         # the ball-attach reflow is skipped: the board-assembly reflow melts the same solder again, and the
         # elastic parts' state at its solidus does not depend on what the solder did before

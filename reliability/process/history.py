@@ -221,7 +221,9 @@ class History:
             self.ramp(s, rate_K_per_min)
             names = [n for n, v in melts.items() if v == s]
             if up:
-                self.deactivate([n for n in names if n not in self._molten_now])
+                gone = [n for n in names if n not in self._molten_now]
+                if gone:  # (joints melt before they exist: nothing to remove)
+                    self.deactivate(gone)
                 self._molten_now |= set(names)
             else:
                 born = list(dict.fromkeys([n for n in names if n in self._molten_now] +
@@ -236,13 +238,13 @@ class History:
         """A reflow profile: ``segments`` = [(to_C, rate K/min) or ('dwell', s)], solder melting above its
         solidus and solidifying on the way down; ``join`` regions are born as the solder solidifies."""
         self.molten = {n: s for n, s in self.melting_regions().items() if s < peak_C}
-        for n in join:
-            self._elements(n)
-        if join and not self.molten:
+        joining = [s for s in (self._solidus(n) for n in join) if s is not None and s < peak_C]
+        if join and not (self.molten or joining):
             raise CaseError(f"{self.step_label}: nothing melts below the {peak_C:g} C peak, so "
                             f"{', '.join(join)} cannot be joined")
         if join:  # the joints melt with the rest: they solidify at the lowest solidus of the molten solder
-            self.molten.update({n: min(self.molten.values()) for n in join})
+            T_join = min(list(self.molten.values()) + joining)
+            self.molten.update({n: T_join for n in join})
             self._molten_now |= set(join)
         for seg in segments:
             if seg[0] == "dwell":
@@ -250,6 +252,11 @@ class History:
             else:
                 self.ramp_melting(seg[0], seg[1], join)
         self.molten = {}
+
+    def _solidus(self, region: str) -> float | None:
+        """Solidus (C) of a region's material, active or not (None: it does not melt)."""
+        els = self._elements(region)
+        return getattr(self.problem.materials[self.problem.mat_index[els[0]]].spec, "solidus_C", None)
 
     def _check_supports(self, steps) -> None:
         """Refuse a history whose point supports hold a node that some step removes or has not yet built."""
@@ -293,12 +300,14 @@ class History:
                             "part has nothing to hold it)")
 
     # --- the run ---------------------------------------------------------------------------
-    def run(self, steps) -> State:
+    def run(self, steps, labels=None) -> State:
+        """Run ``steps``; ``labels[i]`` names step i in messages (default ``process step i+1``)."""
         self._check_supports(steps)
         self.step_label = "process start"
         self._check_connected(self.state.birth.active, "the regions that exist at the start")
         for i, step in enumerate(steps):
-            self.step_label = f"process step {i + 1} ({step.describe()})"
+            name = labels[i] if labels else f"process step {i + 1}"
+            self.step_label = f"{name} ({step.describe()})"
             step.run(self)
             if self.observer is not None:
                 self.observer(i, step, self)

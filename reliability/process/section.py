@@ -24,6 +24,7 @@ from ..analysis.incremental import InelasticProblem, State
 from ..analysis.thermoelastic import von_mises
 from ..analysis.warpage import Profile, active_surface_profile
 from ..errors import CaseError
+from ..fem.threads import openblas_single_threaded
 from .history import History, persistent_nodes
 from .steps import born_later
 
@@ -62,6 +63,7 @@ class ProcessResult:
     step_profiles: list[tuple[str, Profile]] = field(default_factory=list)
     end_snapshot: ProcessState | None = None
     wall_s: float = 0.0
+    initial_C: float = 0.0
 
 
 def melting_regions(model, assignment, steps) -> set[str]:
@@ -150,7 +152,7 @@ class _Recorder:
 
 def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, temperatures=(), solver="auto",
                 tol=1e-5, newton="bfgs", max_step_K=10.0, reflow_curve_peak_C: float | None = None,
-                progress: bool = False, problem: InelasticProblem | None = None) -> ProcessResult:
+                progress: bool = False, problem: InelasticProblem | None = None, labels=None) -> ProcessResult:
     """Run ``steps`` on ``section`` from ``initial_C``; evaluate ``temperatures`` and the reflow curve at the end."""
     t0 = time.perf_counter()
     problem = problem or make_problem(section, kinematics, initial_C, steps, solver, tol, newton)
@@ -162,13 +164,14 @@ def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, 
     recorder = _Recorder(section, centre_x, bar)
     history = History(problem, initial_C, born_later(steps), max_step_K=max_step_K, observer=recorder)
     try:
-        end = history.run(steps)
+        with openblas_single_threaded():  # PARDISO's solves are faster with one BLAS thread (see there)
+            end = history.run(steps, labels)
+            result = ProcessResult(problem, recorder.records, end, step_profiles=recorder.profiles,
+                                   end_snapshot=snapshot(history))
+            sweeps(history, section, centre_x, [float(T) for T in temperatures], reflow_curve_peak_C, result)
     finally:
         if bar is not None:
             bar.close()
-    result = ProcessResult(problem, recorder.records, end, step_profiles=recorder.profiles,
-                           end_snapshot=snapshot(history))
-    sweeps(history, section, centre_x, [float(T) for T in temperatures], reflow_curve_peak_C, result)
     problem.configure(end.birth)
     result.wall_s = time.perf_counter() - t0
     return result

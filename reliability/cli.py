@@ -70,8 +70,7 @@ def _cmd_run(args) -> int:
         crit = cyc.get("critical_joint")
         if crit:
             print(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
-                  f"dW = {crit['dW_MPa']:.4g} MPa/cycle, change over the last two cycles "
-                  f"{crit['stabilisation_percent']:.1f} %")
+                  f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {crit['stabilisation_note']}")
             for model, life in crit["life"].items():
                 if life.get("available"):
                     print(f"  {model:<11} N63.2 = {life['N63_2_cycles']:,.0f} cycles, N1% = {life['N1_cycles']:,.0f}")

@@ -21,6 +21,7 @@ from .case import Case, load_case
 from .fem.constraints import line_orientation
 from .model import Model
 from .post.files import atomic_write_json
+from .post.outdir import claimed
 from .post.plots import auto_magnification, plot_element_field, plot_warpage_profiles
 from .post.vtu import STRESS_NAMES, nodal_average, write_pvd, write_vtu
 from .sections import MESH_DIR, Section, sections
@@ -59,6 +60,11 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     t0 = time.perf_counter()
     case = load_case(case_path)
     out = Path(out_dir) if out_dir is not None else Path("results") / case.name
+    with claimed(out):
+        return _run(case, out, t0, progress, mesh_dir, resume)
+
+
+def _run(case: Case, out: Path, t0: float, progress: bool, mesh_dir: Path, resume: bool) -> dict:
     analysis = case.spec.analysis
     secs = sections(case, mesh_dir)
     by_role = {s.role: s for s in secs}
@@ -432,5 +438,16 @@ def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> Non
                            f"{case.spec.analysis.cycling.cycles} cycles, critical joint {crit['name']}",
                            label="equivalent inelastic strain (-), element mean", magnification=1.0,
                            zoom=(j["x_mm"] - half, ymid - half, j["x_mm"] + half, ymid + half), cmap="magma")
+    # stresses of the last cycle's dwell ends: the viscoplastic state, not an elastic solve
+    vmax = None
+    fields = {k: (st, problem.stress_field(st)) for k, st in run.dwell_ends.items()}
+    if fields:
+        vmax = max(float(von_mises(sig).mean(axis=1).max()) for _, sig in fields.values())
+    for kind, (st, sig) in fields.items():
+        u_k, _ = problem.full_displacement(st.u)
+        plot_element_field(model, u_k, von_mises(sig).mean(axis=1), plots / f"von_mises_last_cycle_{kind}.png",
+                           title=f"{case.name}: von Mises stress at the end of the last cycle's "
+                           f"{kind.replace('_', ' ')} ({st.T:g} C, t = {st.t:.0f} s)",
+                           label="von Mises stress (MPa), element mean", vmin=0.0, vmax=vmax)
     plot_warpage_loop(rec, plots / "warpage_vs_temperature.png",
                       f"{case.name}: warpage over the thermal cycles ({section.role})")

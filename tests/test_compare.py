@@ -172,3 +172,19 @@ def test_single_run_report(backside, capsys):
     assert main(["report", str(tmp / "results" / "exposed")]) == 0
     page = (tmp / "results" / "exposed" / "report.html").read_text()
     assert "data:image/png;base64," in page and "critical joint" in page
+
+
+def test_report_of_an_interrupted_run_says_incomplete(backside, tmp_path, capsys):
+    """Issue 20, item 7: a run stopped during the cycling must not give a normal-looking report."""
+    import json
+    import shutil
+
+    tmp, _, _ = backside
+    folder = tmp_path / "interrupted"
+    shutil.copytree(tmp / "results" / "exposed", folder)
+    s = json.loads((folder / "summary.json").read_text())
+    s["cycling"] = {"status": "running"}
+    (folder / "summary.json").write_text(json.dumps(s))
+    assert main(["report", str(folder)]) == 0
+    page = (folder / "report.html").read_text()
+    assert "INCOMPLETE: the thermal cycling is running" in page

@@ -131,7 +131,8 @@ def test_cycling_files_and_plots(small_run):
         assert len(lines) > 40
     assert lines[0] == "t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain"
     for png in ("hysteresis_critical_joint.png", "dW_per_joint.png", "inelastic_strain_critical_joint.png",
-                "warpage_vs_temperature.png"):
+                "warpage_vs_temperature.png", "von_mises_last_cycle_dwell_hot.png",
+                "von_mises_last_cycle_dwell_cold.png"):
         assert (small_run / "plots" / png).stat().st_size > 20000
 
 

@@ -223,6 +223,9 @@ def test_board_assembly_joins_at_the_solidus_and_cycling_starts_from_the_process
     assert cyc["profile"]["start_C"] == 25.0 and cyc["profile"]["start_state"] == "the end of the process history"
     dW = cyc["critical_joint"]["dW_MPa"]
     assert dW > 0
+    # one cycle: the summary says the dW cannot be judged stabilised (issue 20, item 10)
+    assert cyc["critical_joint"]["stabilisation_percent"] is None
+    assert cyc["critical_joint"]["stabilisation_note"].startswith("not stabilised: one cycle")
     # joints born at 217 C and cooled to 25 C carry stress before the first cycle: below the 60 MPa that
     # SAC305 saturates at, far below the 500-790 MPa of an elastic solve
     assert 5.0 < asm[-1]["von_mises_max_MPa"]["solder_1"] < 70.0

@@ -33,6 +33,7 @@ import numpy as np
 from ..errors import ConvergenceError
 from ..fem.threads import openblas_single_threaded
 from ..post.files import atomic_write_bytes
+from ..post.progress import on_terminal, progress_line
 from .incremental import IncrementFailed, InelasticProblem, State
 from .joints import joint_bands
 from .profile import Profile, segment_times
@@ -102,6 +103,7 @@ class CyclingRun:
                     self.joint_points[joint["name"]] = (gi, (local[:, None] * Q + np.arange(Q)).ravel())
         self.wall_s = 0.0
         self.initial: State | None = None
+        self.dwell_ends: dict[str, State] = {}  # "dwell_hot" / "dwell_cold" of the last cycle (not on resume)
 
     # --- recording -------------------------------------------------------------------------
     def _band_shear(self, state: State):
@@ -198,10 +200,11 @@ class CyclingRun:
         self.record = rec
         self.state = state
         bar = None
-        if progress:
+        lines = progress and not on_terminal()  # a log: one line per cycle instead of a bar
+        if progress and not lines:
             from tqdm import tqdm
 
-            bar = tqdm(total=round(prof.end_s), initial=round(state.t), unit="s", leave=False, disable=None,
+            bar = tqdm(total=round(prof.end_s), initial=round(state.t), unit="s", leave=False,
                        desc="thermal cycling", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
         du_prev, dT_prev = np.zeros_like(state.u), 0.0
         ramp_dT = prof.t_max_C - prof.t_min_C
@@ -219,9 +222,18 @@ class CyclingRun:
                             if bar is not None:
                                 bar.set_postfix_str(f"cycle {seg.cycle}/{prof.cycles} {seg.kind} T={state.T:.0f} C")
                                 bar.update(round(state.t) - bar.n)
+                    if seg.kind.startswith("dwell") and seg.cycle == prof.cycles:
+                        self.dwell_ends[seg.kind] = state  # the last cycle's hot and cold dwell ends
                     if seg.kind in ("dwell_cold", "cooldown") or si == len(prof.segments) - 1:
                         if si + 1 == len(prof.segments) or prof.segments[si + 1].cycle != seg.cycle:
                             p_start = self._cycle_end(rec, state, p_start)
+                            if lines:
+                                worst = max(rec.cycle_W[-1]) if rec.cycle_W[-1] else float("nan")
+                                progress_line(f"thermal cycling: {'cool-down' if seg.cycle == 0 else 'cycle'} "
+                                              f"{seg.cycle}/{prof.cycles} done at t = {state.t:.0f} s, "
+                                              f"T = {state.T:g} C; {rec.increments} increments, "
+                                              f"{self.problem.iterations} iterations, largest band W "
+                                              f"{worst:.4g} MPa, {time.perf_counter() - t0:.1f} s")
                     self._save(state, rec, si + 1, p_start)
         finally:
             if bar is not None:

@@ -27,6 +27,19 @@ def per_cycle(run, rec) -> dict[str, list[dict]]:
     return out
 
 
+STABILISED_PERCENT = 5.0  # U: our rule; dW is read as stabilised when it moved less over the last two cycles
+
+
+def stabilisation_note(change_percent: float | None) -> str:
+    """Whether the critical joint's dW per cycle has stabilised, in words (a life needs a stabilised dW)."""
+    if change_percent is None:
+        return "not stabilised: one cycle gives no change to judge; run at least 2 cycles (3 or more usual)"
+    if change_percent > STABILISED_PERCENT:
+        return (f"not stabilised: dW changed {change_percent:.1f} % over the last two cycles (more than "
+                f"{STABILISED_PERCENT:g} %); run more cycles before trusting the life")
+    return f"stabilised: dW changed {change_percent:.1f} % over the last two cycles (below {STABILISED_PERCENT:g} %)"
+
+
 def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwell_min: float) -> dict:
     """The ``cycling`` block of summary.json (units in every key)."""
     model = run.problem.model
@@ -66,7 +79,8 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
             "interface": critical["critical_interface"],
             "dnp_mm": critical["dnp_mm"],
             "dW_MPa": critical["dW_last_cycle_MPa"],
-            "stabilisation_percent": critical.get("dW_change_last_two_cycles_percent", math.nan),
+            "stabilisation_percent": critical.get("dW_change_last_two_cycles_percent"),
+            "stabilisation_note": stabilisation_note(critical.get("dW_change_last_two_cycles_percent")),
             "life": critical["life"],
         }
     return out

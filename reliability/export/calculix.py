@@ -137,20 +137,43 @@ def read_dat_displacements(path: Path, n_nodes: int) -> list[np.ndarray]:
 
 
 def export_case(case_path, out_dir) -> list[Path]:
-    """Write one deck per section of a case (mesh file: one; board-level builder: package and assembly)."""
+    """Write one deck per section of a case (mesh file: one; board-level builder: package and assembly).
+
+    A case with a process history gets the *MODEL CHANGE deck of its steps
+    (:mod:`reliability.export.calculix_process`, linear-elastic cases only);
+    otherwise one step per temperature from the stress-free temperature.
+    """
     from ..case import load_case
     from ..fem.constraints import supports
+    from ..process.history import persistent_nodes
+    from ..process.steps import born_later
+    from ..process_case import check_step_temperatures, section_steps
     from ..run import solvable_temperatures
     from ..sections import sections
+    from .calculix_process import write_process_deck
 
     case = load_case(case_path)
     analysis = case.spec.analysis
     written = []
     for sec in sections(case):
+        deck = Path(out_dir) / f"{case.name}_{sec.role}.inp"
+        if case.has_process:
+            initial, steps, labels = section_steps(case, sec)
+            check_step_temperatures(case, sec, initial, steps, labels)
+            # point supports on nodes that exist through every step, as the history's
+            transient = born_later(steps) | {r for s in steps if s.kind == "deactivate" for r in s.regions}
+            keep = persistent_nodes(sec.model, transient)
+            layout = supports(sec.model, analysis.kinematics, sec.symmetry_line, keep)
+            fixed = np.flatnonzero(layout.fixed[: 2 * sec.model.n_nodes])
+            try:
+                written.append(write_process_deck(deck, sec.model, sec.assignment, analysis.kinematics, initial,
+                                                  steps, fixed, labels))
+            except CaseError as exc:
+                raise CaseError(f"{case.path}: [{sec.role}] {exc}") from None
+            continue
         temps, _ = solvable_temperatures(sec, analysis.temperatures_C)
         layout = supports(sec.model, analysis.kinematics, sec.symmetry_line)
         fixed = np.flatnonzero(layout.fixed[: 2 * sec.model.n_nodes])
-        name = f"{case.name}_{sec.role}.inp"
-        written.append(write_deck(Path(out_dir) / name, sec.model, sec.assignment, analysis.kinematics,
+        written.append(write_deck(deck, sec.model, sec.assignment, analysis.kinematics,
                                   analysis.stress_free_temperature_C, temps, fixed))
     return written

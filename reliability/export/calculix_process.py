@@ -2,55 +2,61 @@
 
 The deck replays a :class:`~reliability.process.history.History` made of
 ramp, dwell, activate and deactivate steps with CalculiX's ``*MODEL
-CHANGE``.  Mesh, elements, materials (secant CTE referred to ZERO = the
-process's initial temperature), sections and supports are those of
-:func:`reliability.export.calculix.write_deck`.  Regions that no step
-activates exist from the start, stress-free at ``initial_C``.
+CHANGE``; anything inelastic, and the cure and reflow steps, are refused.
+Mesh, elements (CPE6, CAX6), materials (secant CTE referred to ZERO = the
+process's initial temperature, :func:`reliability.export.calculix._material_cards`)
+and supports are those of :func:`~reliability.export.calculix.write_deck`.
+Regions that no step activates exist from the start, stress-free at
+``initial_C``.  Units mm, N, MPa, degrees C.
 
-What CalculiX does (ccx 2.20 manual, ``*MODEL CHANGE``; source
-``modelchanges.f``, ``resultsmech.f``):
+What CalculiX does (manual, ``*MODEL CHANGE``; source ``modelchanges.f``,
+``resultsmech.f``, ``mafillsm.f``):
 
-* ``ADD=STRAIN FREE`` stores the element's *mechanical* strain at the moment
-  it is added (total strain of the current displacements minus the thermal
-  strain at the current temperature) as an initial strain, "such that the
-  resulting stress tensor is zero ... stress free rather than strain free".
-  An element added at T_b onto the deformed body therefore carries later the
-  mechanical strain eps - eps_b - (eth(T) - eth(T_b)), which with
-  eth(T) = alpha_sec(T) (T - ZERO) = A(T) - A(ZERO) is ours,
-  eps - eps_birth - (A(T) - A(T_b)): the thermal strain at birth is
-  accounted for and no per-region ``ZERO`` is needed.  The addition step
-  keeps the temperature (an activation ``at_C`` is a ramp step first), so
-  the strain is taken at T_b whichever increment CalculiX takes it in.
-* ``REMOVE`` takes the elements out of the equations: their forces on the
-  rest are released within the step (the end state of a linear-elastic
-  body does not depend on how).  ``ADD``/``REMOVE`` toggle the element
-  state, so the active set is tracked here and a double change refused.
-* A strain-free addition needs a nonlinear procedure: the first step is
-  ``*STEP, NLGEOM`` (nothing loads it); every later step is ``*STEP,
-  NLGEOM=NO``, which keeps CalculiX's nonlinear procedure but with linear
-  kinematics, as ours.  Expanded 2D elements (CPE6/CPS6/CAX6 become
-  C3D15) cannot be removed in the first step: the born-later regions are
-  removed in a second, unloaded step.
+* ``ADD=STRAIN FREE``: "the strains at the time of adding the element ... are
+  modified by artificial initial strains such that the resulting stress
+  tensor is zero.  In that sense the elements are stress free rather than
+  strain free."  The stored initial strain is the *mechanical* strain at
+  the first evaluation after the addition: the total strain of the current
+  (deformed) displacements minus the thermal strain eth(T_b) at the current
+  temperature.  Later the element's mechanical strain is
+  eps - eps_b - (eth(T) - eth(T_b)); with eth(T) = alpha_sec(T) (T - ZERO)
+  = A(T) - A(ZERO) that is ours, eps - eps_birth - (A(T) - A(T_b)): the
+  thermal strain at birth is accounted for, so every region keeps the one
+  ZERO = initial_C (exact at the step temperatures, which the secant table
+  lists).  The addition step leaves the temperature unchanged (an
+  ``at_C`` activation is a ramp step first), so the strain is taken at T_b
+  whichever increment CalculiX evaluates it in.
+* ``REMOVE``: removed elements are skipped in the stiffness and the internal
+  forces, so their forces on the rest are released in the step's increment
+  (the end state of an elastic body does not depend on how).  Their nodes
+  keep the displacement they had, as ours do.  ADD and REMOVE toggle an
+  element, so the active set is tracked here and a double change refused.
+* A strain-free addition needs CalculiX's nonlinear procedure: the first
+  step is ``*STEP, NLGEOM`` (nothing loads it), every later one ``*STEP,
+  NLGEOM=NO``, which keeps that procedure but with linear kinematics as ours
+  (NLGEOM throughout: 1.3-2.4 % off on the test strip's rotations).  Expanded
+  2D elements cannot be removed in the first step, so the regions born
+  later are removed in a second, unloaded step.
 
-Placement of a born region.  History puts the nodes that only a new region
-touches on the deformed body (``InelasticProblem.extend_displacement``:
-the displacement of an auxiliary elastic body of the new elements, E
-arbitrary, nu = 0.3, whose shared nodes follow the body).  In CalculiX
-those nodes would otherwise stay where they were, which changes no strain
-or stress but all their displacements.  The deck gives each born-later
-region a *carrier*: a copy of its elements (ids after ours, ELSET
-``C_<region>``) of a stress-free, non-expanding material with nu = 0.3 and
-E = 1e-6 of the smallest modulus, present until the region is added (then
-removed in the same step).  Its nodes then sit exactly where the
-auxiliary body puts them (a stiffness scale does not move them) and it
-disturbs the body by about 1e-6.  (Regions born at different times that
-touch before either is born share carrier nodes, which ours places one
-region at a time: displacements of those nodes differ, strains do not.)
+Placement of a born region.  History puts the nodes only a new region
+touches on the deformed body (``InelasticProblem.extend_displacement``: the
+displacement of an auxiliary elastic body of the new elements, nu = 0.3,
+whose shared nodes follow the body).  CalculiX would leave them where they
+were: no strain or stress changes, but every displacement there (and the
+warpage of a born surface) would.  So each born-later region gets a
+*carrier*: a copy of its elements (ids after ours, ELSET ``C_<region>``) of a
+stress-free material without expansion, nu = 0.3 and E = 1e-9 of the
+smallest modulus, present until the region is added (removed in that same
+step).  Its nodes sit where the auxiliary body puts them (the modulus scale
+does not move them) and it disturbs the body by ~1e-9.  Limits: regions
+born at different times that touch before either is born share carrier
+nodes, which ours places one region at a time; a region born again after a
+removal has no carrier (stale nodes).  Displacements of those nodes
+differ, strains and stresses do not.
 
-Output: ``*NODE PRINT`` of U at the end of each of our steps only, so the
+Output: U of all nodes at the end of each of our steps only, so the
 ``.dat`` has one displacement block per step
-(:func:`~reliability.export.calculix.read_dat_displacements`).  Nodes of
-removed elements keep the displacement they had, as ours do.
+(:func:`~reliability.export.calculix.read_dat_displacements`).
 """
 
 from __future__ import annotations
@@ -69,6 +75,9 @@ KINDS = ("ramp", "dwell", "activate", "deactivate")
 CARRIER_E_FRACTION = 1e-9  # carrier modulus / smallest material modulus (disturbs the body by ~1e-9)
 STEP_LINE = "*STEP, NLGEOM=NO"
 STATIC = ["*STATIC", "1., 1., 1., 1."]  # one increment: the problem is linear
+# a step's print selection carries over to the next step that has none: an intermediate step prints the
+# temperature of node 1 instead, so that the .dat has one displacement block per process step
+NO_U = ["*NODE PRINT, NSET=NPROBE", "NT"]
 
 
 def _smallest_modulus(assignment: dict[str, Material], T: float) -> float:
@@ -77,24 +86,32 @@ def _smallest_modulus(assignment: dict[str, Material], T: float) -> float:
 
 
 def write_process_deck(path: Path, model: Model, assignment: dict[str, Material], kinematics: str,
-                       initial_C: float, steps, fixed_dofs: np.ndarray) -> Path:
+                       initial_C: float, steps, fixed_dofs: np.ndarray, labels: list[str] | None = None) -> Path:
     """Write ``path`` (.inp): the history ``steps`` (parsed process steps, temperatures C) from
     ``initial_C``; ``fixed_dofs`` are our full-numbering dofs held at zero (supports on nodes that exist
-    throughout).  Raises :class:`CaseError` for inelastic materials or other step kinds."""
-    if kinematics not in ELEMENT:
-        raise CaseError(f"CalculiX export supports plane_strain, plane_stress and axisymmetric, not {kinematics}")
+    throughout); ``labels[i]`` names step i in messages.  Raises :class:`CaseError` (one line) for
+    inelastic materials, other step kinds, or a region activated or removed twice."""
+    if kinematics not in ("plane_strain", "axisymmetric"):
+        # (plane stress: no process history runs in it, and CalculiX's CPS6 is a slab of the section
+        # thickness, 18 % off our plane-stress strip at thickness 1 mm)
+        raise CaseError(f"the CalculiX process export supports plane_strain and axisymmetric, not {kinematics}")
     present = {r: m for r, m in assignment.items() if r in model.region_names}
     for region, mat in present.items():
         if inelastic_model(mat) is not None:
-            raise CaseError(f"CalculiX process export (*MODEL CHANGE) is for linear-elastic cases: region "
-                            f"'{region}' is '{mat.name}', which is inelastic")
+            raise CaseError(f"the CalculiX *MODEL CHANGE export is for linear-elastic cases: region '{region}' "
+                            f"is {mat.name}, which is inelastic (plastic or viscoplastic); set process.sequence = "
+                            "\"none\" for the single-temperature deck")
+
+    def name(i: int) -> str:
+        return f"{labels[i] if labels else f'process step {i + 1}'} ({steps[i].describe()})"
+
     for i, st in enumerate(steps):
         if st.kind not in KINDS:
-            raise CaseError(f"process step {i + 1} ({st.describe()}): the CalculiX process export supports "
-                            f"{', '.join(KINDS)} steps, not {st.kind}")
+            raise CaseError(f"{name(i)}: the CalculiX process export supports {', '.join(KINDS)} steps, "
+                            f"not {st.kind}")
         for r in getattr(st, "regions", []):
             if r not in model.region_names:
-                raise CaseError(f"process step {i + 1} ({st.describe()}): region '{r}' is not in the model")
+                raise CaseError(f"{name(i)}: region '{r}' is not in the model")
     born = list(dict.fromkeys(r for st in steps if st.kind == "activate" for r in st.regions))
     temps = [float(initial_C)] + [float(t) for st in steps for t in (getattr(st, "to_C", None),
                                                                      getattr(st, "at_C", None)) if t is not None]
@@ -117,16 +134,14 @@ def write_process_deck(path: Path, model: Model, assignment: dict[str, Material]
         if id(mat) not in names:
             names[id(mat)] = f"M{len(names) + 1}_{mat.name}"[:80].replace(" ", "_")
             out += _material_cards(names[id(mat)], mat, temps, float(initial_C))
-    thickness = ["1.0"] if el == "CPS6" else []
-    for region, mat in present.items():
-        out += [f"*SOLID SECTION, ELSET=E_{region}, MATERIAL={names[id(mat)]}"] + thickness
+    out += [f"*SOLID SECTION, ELSET=E_{region}, MATERIAL={names[id(mat)]}" for region, mat in present.items()]
     if born:
         E_c = CARRIER_E_FRACTION * _smallest_modulus(present, float(initial_C))
         out += ["*MATERIAL, NAME=CARRIER", "*ELASTIC", f"{E_c:.6g}, 0.3"]
-        out += [line for r in born for line in [f"*SOLID SECTION, ELSET=C_{r}, MATERIAL=CARRIER"] + thickness]
+        out += [f"*SOLID SECTION, ELSET=C_{r}, MATERIAL=CARRIER" for r in born]
     out.append("*BOUNDARY")
     out += [f"{d // 2 + 1}, {d % 2 + 1}, {d % 2 + 1}, 0" for d in fixed_dofs]
-    out += ["*INITIAL CONDITIONS, TYPE=TEMPERATURE", f"NALL, {initial_C:.10g}"]
+    out += ["*NSET, NSET=NPROBE", "1", "*INITIAL CONDITIONS, TYPE=TEMPERATURE", f"NALL, {initial_C:.10g}"]
 
     def change(what: str, regions, prefix: str = "E_") -> list[str]:
         return [f"*MODEL CHANGE, TYPE=ELEMENT, {what}"] + [f"{prefix}{r}" for r in regions]
@@ -145,10 +160,10 @@ def write_process_deck(path: Path, model: Model, assignment: dict[str, Material]
         elif st.kind == "activate":
             again = [r for r in st.regions if r in alive]
             if again:
-                raise CaseError(f"process step {i + 1} ({st.describe()}): region '{again[0]}' is already active")
+                raise CaseError(f"{name(i)}: region '{again[0]}' is already active")
             if st.at_C is not None:
-                out += [f"** process step {i + 1}: to {st.at_C:g} C first", STEP_LINE, *STATIC, "*TEMPERATURE",
-                        f"NALL, {st.at_C:.10g}", "*END STEP"]
+                out += [f"** {name(i)}: to {st.at_C:g} C first", STEP_LINE, *STATIC, "*TEMPERATURE",
+                        f"NALL, {st.at_C:.10g}", *NO_U, "*END STEP"]
             carried = [r for r in st.regions if r not in built]
             body = (change("REMOVE", carried, "C_") if carried else []) + change("ADD=STRAIN FREE", st.regions)
             alive |= set(st.regions)
@@ -156,10 +171,10 @@ def write_process_deck(path: Path, model: Model, assignment: dict[str, Material]
         elif st.kind == "deactivate":
             gone = [r for r in st.regions if r not in alive]
             if gone:
-                raise CaseError(f"process step {i + 1} ({st.describe()}): region '{gone[0]}' is not active")
+                raise CaseError(f"{name(i)}: region '{gone[0]}' is not active")
             body = change("REMOVE", st.regions)
             alive -= set(st.regions)
-        out += [f"** process step {i + 1}: {st.describe()}", STEP_LINE, *STATIC, *body,
+        out += [f"** {name(i)}", STEP_LINE, *STATIC, *body,
                 "*NODE PRINT, NSET=NALL", "U", "*END STEP"]
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

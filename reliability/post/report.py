@@ -76,11 +76,27 @@ def single_run_report(folder: Path) -> Path:
     header, rows = table([run])
     plots = {p.stem.replace("_", " "): p.name for p in sorted((folder / "plots").glob("*.png"))}
     verdicts = []
-    crit = (summary.get("cycling") or {}).get("critical_joint")
+    cyc = summary.get("cycling") or {}
+    if cyc and cyc.get("status") != "complete":
+        # an interrupted or failed run must not read like a finished one
+        verdicts.append(f"INCOMPLETE: the thermal cycling is {cyc.get('status', 'not finished')}"
+                        + (f" ({cyc['message']})" if cyc.get("message") else "")
+                        + "; its numbers, if any, are from the cycles before it stopped "
+                        "(`reliability run CASE --resume` continues it)")
+    proc = (summary.get("process") or {}).get("warpage_vs_temperature")
+    if proc:
+        w = max(abs(p["warpage_um"]) for p in proc["points"])
+        lim = proc.get("limit")
+        verdicts.append(f"reflow warpage curve {proc['profile']}: largest |warpage| {w:.1f} um"
+                        + (f"; JEITA ED-7306 +/-{lim['limit_um']:g} um ({lim['label']}): "
+                           + ("pass" if proc["passes"] else "FAIL") if lim else "")
+                        + f" ({proc['section_bias']})")
+    crit = cyc.get("critical_joint")
     if crit:
         lives = ", ".join(f"{m} N63.2 = {v['N63_2_cycles']:,.0f}" for m, v in crit["life"].items() if v.get("available"))
         verdicts.append(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
-                        f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {lives}")
+                        f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {lives}"
+                        + (f"; {crit['stabilisation_note']}" if crit.get("stabilisation_note") else ""))
     out = folder / "report.html"
     write_report(out, [run], header, rows, verdicts, plots, folder / "plots", title=f"Report: {summary['case']}")
     return out

@@ -25,6 +25,7 @@ from ..analysis.thermoelastic import von_mises
 from ..analysis.warpage import Profile, active_surface_profile
 from ..errors import CaseError
 from ..fem.threads import openblas_single_threaded
+from ..post.progress import on_terminal, progress_line
 from .history import History, persistent_nodes
 from .steps import born_later
 
@@ -122,12 +123,15 @@ def region_max_von_mises(model, st: ProcessState) -> dict[str, float]:
 class _Recorder:
     """Observer: one record per step."""
 
-    def __init__(self, section, centre_x, bar):
+    def __init__(self, section, centre_x, bar, lines: bool = False, n_steps: int = 0):
         self.section = section
         self.centre_x = centre_x
         self.records: list[dict] = []
         self.profiles: list[tuple[str, Profile]] = []
         self.bar = bar
+        self.lines = lines  # one progress line per step (no terminal)
+        self.n_steps = n_steps
+        self.t0 = time.perf_counter()
 
     def __call__(self, index, step, history) -> None:
         st = snapshot(history)
@@ -148,6 +152,10 @@ class _Recorder:
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix_str(f"{step.kind} T={st.T_C:.0f} C")
+        if self.lines:
+            progress_line(f"process [{self.section.role}] step {index + 1}/{self.n_steps} {step.describe()}: "
+                          f"T = {st.T_C:g} C, warpage {prof.warpage_um:+.2f} um, "
+                          f"{history.problem.iterations} iterations so far, {time.perf_counter() - self.t0:.1f} s")
 
 
 def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, temperatures=(), solver="auto",
@@ -157,11 +165,11 @@ def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, 
     t0 = time.perf_counter()
     problem = problem or make_problem(section, kinematics, initial_C, steps, solver, tol, newton)
     bar = None
-    if progress:
+    if progress and on_terminal():
         from tqdm import tqdm
 
-        bar = tqdm(total=len(steps), desc=f"process [{section.role}]", unit="step", leave=False, disable=None)
-    recorder = _Recorder(section, centre_x, bar)
+        bar = tqdm(total=len(steps), desc=f"process [{section.role}]", unit="step", leave=False)
+    recorder = _Recorder(section, centre_x, bar, lines=progress and bar is None, n_steps=len(steps))
     history = History(problem, initial_C, born_later(steps), max_step_K=max_step_K, observer=recorder)
     try:
         with openblas_single_threaded():  # PARDISO's solves are faster with one BLAS thread (see there)

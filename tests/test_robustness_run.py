@@ -1,0 +1,69 @@
+"""A run's output folder and progress (issue 20, items 2, 8, 14): refused in one line with exit 2 before
+anything is solved, one run per folder, and progress lines when stderr is not a terminal."""
+
+import subprocess
+import sys
+
+import pytest
+
+from reliability.cli import main
+
+
+@pytest.fixture
+def bimetal(repo, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return str(repo / "cases" / "bimetal.toml")
+
+
+@pytest.mark.parametrize("out,expect", [
+    ("afile", "--out afile: is a file; give a folder"),
+    ("afile/sub", "--out afile/sub: lies under the file afile; give a folder"),
+    ("/proc/reliability_out", "--out /proc/reliability_out: cannot write there"),
+])
+def test_an_output_folder_that_cannot_be_written_is_one_line(bimetal, tmp_path, capsys, out, expect):
+    (tmp_path / "afile").write_text("not a folder")
+    assert main(["run", bimetal, "--out", out, "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expect in err[0], err
+
+
+def test_a_second_run_into_a_held_folder_is_refused(bimetal, tmp_path, capsys):
+    import socket
+
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out" / ".running").write_text(f"{socket.gethostname()}:{holder.pid}")
+        assert main(["run", bimetal, "--out", "out", "--quiet"]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"another run (pid {holder.pid}) is writing there" in err[0], err
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder is gone: its stale lock is taken over, and released at the end
+    assert main(["run", bimetal, "--out", "out", "--quiet"]) == 0
+    assert not (tmp_path / "out" / ".running").exists()
+
+
+def test_progress_is_printed_as_lines_when_stderr_is_not_a_terminal(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.toml").write_text("""
+[case]
+name = "p"
+[geometry]
+family = "wlp_polyimide_land"
+board = false
+[mesh]
+size_mm = 0.1
+[analysis]
+kinematics = "plane_strain"
+temperatures_C = [25]
+[output]
+plots = false
+vtu = false
+""")
+    assert main(["run", "c.toml"]) == 0  # capsys: stderr is not a terminal
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if "process [package] step" in ln]
+    assert len(lines) == 4, err  # one per claimed step: wiring, polyimide 2, cool, reflow
+    assert "step 4/4 reflow to a 260 C peak" in lines[-1]

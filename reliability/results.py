@@ -199,7 +199,7 @@ def table(runs: list[Run]) -> tuple[list[str], list[list[object]]]:
             if isinstance(v, (int, float)) and isinstance(base, (int, float)) and base not in (0, None) \
                     and math.isfinite(base) and math.isfinite(v):
                 ratios.append(v / base)
-            elif isinstance(v, (int, float)) and v == base:
+            elif v is not None and v == base:  # equal values, numbers or text (the same critical joint)
                 ratios.append(1.0)
             else:
                 ratios.append(None)

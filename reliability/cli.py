@@ -124,15 +124,33 @@ def _print_process(summary: dict) -> None:
 
 
 def _cmd_material(args) -> int:
-    from .constitutive.driver import run_test
-    from .library import get_material
+    from .constitutive.driver import run_dma, run_test
+    from .material import find_material
     from .post.files import atomic_write_text
     from .post.material_plots import plot_point_test
 
-    mat = get_material(args.name)
-    hist = run_test(mat, args.test, args.temperature, strain_rate=args.strain_rate, strain=args.strain,
-                    stress=args.stress, duration=args.time)
+    mat = find_material(args.name)
     out = Path(args.out or ".")
+    visco = getattr(mat.spec, "viscoelastic", None) is not None
+    if args.test == "dma":
+        temps = args.dma_temperatures or None
+        res = run_dma(mat, temps, amplitude=args.strain if args.strain is not None else 1e-4)
+        stem = f"{mat.name}_dma"
+        atomic_write_text(out / f"{stem}.csv", res.csv())
+        res.plot(out / f"{stem}.png", f"{mat.name}: DMA, uniaxial, strain amplitude "
+                 f"{args.strain if args.strain is not None else 1e-4:g}")
+        print(f"{'T (C)':>7} {'f (Hz)':>10} {'E_storage (MPa)':>16} {'E_loss (MPa)':>13} {'tan delta':>10}")
+        for i, T in enumerate(res.temperatures_C):
+            for j, f in enumerate(res.frequencies_Hz):
+                Es, El = res.storage_MPa[i, j], res.loss_MPa[i, j]
+                print(f"{T:7g} {f:10.3g} {Es:16.1f} {El:13.1f} {El / Es:10.4f}")
+        print(f"{out / (stem + '.csv')}: {res.storage_MPa.size} points")
+        print(f"{out / (stem + '.png')}")
+        return 0
+    # a polymer is driven to a small strain by default, a metal well into plasticity
+    strain = args.strain if args.strain is not None else (1e-3 if visco else 0.3)
+    hist = run_test(mat, args.test, args.temperature, strain_rate=args.strain_rate, strain=strain,
+                    stress=args.stress, duration=args.time)
     stem = f"{mat.name}_{args.test}_{args.temperature:g}C"
     atomic_write_text(out / f"{stem}.csv", hist.csv())
     plot_point_test(hist, args.test, f"{mat.name}: {args.test} test at {args.temperature:g} C", out / f"{stem}.png")
@@ -170,7 +188,7 @@ def _cmd_mesh(args) -> int:
 
 
 def _cmd_materials(args) -> int:
-    from .library import get_material, material_names
+    from .library import material_names
 
     if not args.name:
         from .library import load_library
@@ -181,21 +199,42 @@ def _cmd_materials(args) -> int:
             m = lib[name.lower()]
             lo, hi = m.range_C
             rng = "any" if lo == float("-inf") and hi == float("inf") else f"{lo:g} to {hi:g}"
-            print(f"{m.name:<22} {m.spec.model:<12} {rng:<16} {m.description}")
+            kind = "viscoelastic" if getattr(m.spec, "viscoelastic", None) is not None else m.spec.model
+            print(f"{m.name:<22} {kind:<12} {rng:<16} {m.description}")
         return 0
-    m = get_material(args.name)
+    from .material import find_material
+
+    m = find_material(args.name)
     print(f"{m.name}: {m.description}")
     print(f"  file: {m.origin}")
     print(f"  model: {m.spec.model}; aliases: {', '.join(m.spec.aliases) or '-'}")
     for key, table in m.elastic.props.items():
         print(f"  {key:<14} {table.describe()}")
         src = m.sources.get(key)
+        if not src and key == "E_MPa" and getattr(m.spec, "viscoelastic", None) is not None and m.spec.E_MPa is None:
+            src = "D: the glassy modulus E_inf + sum E_i of [viscoelastic], used only where the material is elastic"
         if src:
             print(f"  {'':<14} source: {src}")
     for key in ("Tg_C", "solidus_C", "valid_T_C"):
         value = getattr(m.spec, key)
         if value is not None:
             print(f"  {key:<14} {value}" + (f"   source: {m.sources[key]}" if key in m.sources else ""))
+    ve = getattr(m.spec, "viscoelastic", None)
+    if ve is not None:
+        from .constitutive.models import inelastic_model
+
+        cm = inelastic_model(m)
+        print(f"  viscoelastic   generalized Maxwell, E_inf {ve.E_inf_MPa:g} MPa, glassy "
+              f"{cm.params.E_glassy_MPa:g} MPa, reference {ve.reference_C:g} C; {cm.shift.describe()}")
+        for t in ve.terms:
+            print(f"  {'':<14} E_i = {t.E_MPa:10g} MPa, tau_i = {t.tau_s:g} s")
+        for key in ("E_inf_MPa", "terms", "reference_C", "shift"):
+            src = m.sources.get(f"viscoelastic.{key}")
+            if src:
+                print(f"  {'':<14} source ({key}): {src}")
+    if getattr(m.spec, "cure_shrinkage_linear", None) is not None:
+        print(f"  {'cure_shrinkage_linear':<14} {m.spec.cure_shrinkage_linear:g}"
+              + (f"   source: {m.sources['cure_shrinkage_linear']}" if "cure_shrinkage_linear" in m.sources else ""))
     if not args.no_plot:
         from .post.plots import plot_material
 
@@ -244,15 +283,14 @@ def _update_readme(readme: Path, out: Path, result: dict) -> None:
 
 
 def _cmd_sweep(args) -> int:
-    from .sweep import generate, run_sweep
+    from .sweep import dry_run, run_sweep
 
     out = Path(args.out) if args.out else None
     if args.dry_run:
-        where = out or Path("results") / f"sweep_{Path(args.sweep).stem}"
-        cases = generate(Path(args.sweep), where)
-        for c in cases:
-            print(f"{c['id']}: " + ", ".join(f"{k} = {v!r}" for k, v in c["parameters"].items()))
-        print(f"{len(cases)} valid cases written to {where / 'cases'} (dry run: nothing solved)")
+        # the first cases, the count and an estimated time (from a measured time per case); nothing solved
+        plan = dry_run(Path(args.sweep), out, workers=args.workers, scheduler=args.scheduler,
+                       estimate_from=getattr(args, "estimate_from", None))
+        print("\n".join(plan.lines()))
         return 0
     summary = run_sweep(args.sweep, out, workers=args.workers, scheduler=args.scheduler, resume=args.resume,
                         progress=not args.quiet)
@@ -302,16 +340,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--meshes", default="meshes", help="mesh cache folder (default: meshes)")
     p.set_defaults(func=_cmd_process)
 
-    p = sub.add_parser("material", help="material-point test (uniaxial, creep, relaxation) of a library material",
+    p = sub.add_parser("material", help="material-point test (uniaxial, creep, relaxation, dma) of a material",
                        description="Drive one material point with the solver's constitutive code: "
                        "uniaxial (constant strain rate to a strain), creep (constant stress), relaxation "
-                       "(ramp to a strain and hold). Writes <name>_<test>_<T>C.csv (time_s, strain_xx, "
-                       "stress_MPa, inelastic strain) and a PNG.")
-    p.add_argument("name", help="material name, e.g. SAC305 (case-insensitive)")
-    p.add_argument("--test", choices=["uniaxial", "creep", "relaxation"], default="uniaxial")
+                       "(ramp to a strain and hold), dma (sinusoidal strain: storage and loss modulus against "
+                       "frequency at several temperatures). Writes <name>_<test>_<T>C.csv (time_s, strain_xx, "
+                       "stress_MPa, inelastic strain) or <name>_dma.csv, and a PNG.")
+    p.add_argument("name", help="material name, e.g. SAC305 (case-insensitive), or a material file (.toml)")
+    p.add_argument("--test", choices=["uniaxial", "creep", "relaxation", "dma"], default="uniaxial")
     p.add_argument("--strain-rate", type=float, default=1e-3, help="1/s (uniaxial, relaxation ramp); default 1e-3")
     p.add_argument("--temperature", type=float, default=25.0, help="C; default 25")
-    p.add_argument("--strain", type=float, default=0.3, help="final strain (uniaxial) or held strain (relaxation)")
+    p.add_argument("--dma-temperatures", type=float, nargs="+", metavar="T",
+                   help="C, temperatures of the dma test (default: reference -40 to +40 K for a viscoelastic "
+                   "material, else 25)")
+    p.add_argument("--strain", type=float, default=None,
+                   help="final strain (uniaxial), held strain (relaxation) or amplitude (dma); default 0.3, "
+                   "1e-3 for a viscoelastic material, 1e-4 amplitude for dma")
     p.add_argument("--stress", type=float, default=20.0, help="MPa, held stress (creep); default 20")
     p.add_argument("--time", type=float, default=None, help="s, duration of creep/relaxation; default 3600")
     p.add_argument("--out", help="output folder (default: current folder)")
@@ -352,6 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", action="store_true",
                    help="skip cases whose results are complete and match the case's content hash")
     p.add_argument("--dry-run", action="store_true", help="generate and validate the cases, solve nothing")
+    p.add_argument("--estimate-from", metavar="SOURCE",
+                   help="dry run: time per case from a results folder, its summary.json, a sweep folder, or seconds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
 
@@ -373,7 +419,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Without NAME: list every material with its model and temperature range. "
                        "With NAME: print its properties with their sources and write a plot of them "
                        "against temperature (material_<name>.png).")
-    p.add_argument("name", nargs="?", help="material name or alias (case-insensitive)")
+    p.add_argument("name", nargs="?", help="material name or alias (case-insensitive), or a material file (.toml)")
     p.add_argument("--out", help="folder for the plot (default: current folder)")
     p.add_argument("--no-plot", action="store_true", help="print only")
     p.set_defaults(func=_cmd_materials)

@@ -17,6 +17,13 @@ Keys (units in the names):
 
 ``alpha`` is the instantaneous coefficient of thermal expansion; the thermal
 strain is its integral from the stress-free temperature.
+
+A ``[viscoelastic]`` block (``E_inf_MPa``, ``terms = [{E_MPa, tau_s}, ...]``,
+``reference_C``, ``shift = {model = "wlf" | "arrhenius" | "table", ...}``)
+makes an isotropic material a generalized Maxwell solid with constant ``nu``
+(:mod:`reliability.constitutive.viscoelastic`, docs/viscoelastic.md); its
+``E_MPa`` is then optional and serves only where the material is treated as
+elastic (default: the glassy modulus E_inf + sum E_i).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
 import pydantic
@@ -103,6 +110,81 @@ class PlasticitySpec(pydantic.BaseModel):
     hardening: Literal["kinematic", "isotropic"] = "kinematic"
 
 
+class PronyTermSpec(pydantic.BaseModel):
+    """One Maxwell branch: modulus E_MPa, relaxation time tau_s at the reference temperature."""
+
+    model_config = STRICT
+    E_MPa: PositiveNumber
+    tau_s: PositiveNumber
+
+
+class WLFShiftSpec(pydantic.BaseModel):
+    """log10 aT = -C1 (T - Tref) / (C2_K + T - Tref); optionally Arrhenius below Tref."""
+
+    model_config = STRICT
+    model: Literal["wlf"]
+    C1: PositiveNumber
+    C2_K: PositiveNumber
+    Ea_below_J_per_mol: Optional[PositiveNumber] = None
+
+
+class ArrheniusShiftSpec(pydantic.BaseModel):
+    """ln aT = Ea / R (1/T - 1/Tref), T in K."""
+
+    model_config = STRICT
+    model: Literal["arrhenius"]
+    Ea_J_per_mol: PositiveNumber
+
+
+class TableShiftSpec(pydantic.BaseModel):
+    """log10 aT against temperature (degrees C), linear between points."""
+
+    model_config = STRICT
+    model: Literal["table"]
+    T_C: list[Number]
+    log10_aT: list[Number]
+
+    @pydantic.model_validator(mode="after")
+    def _shape(self):
+        if len(self.T_C) < 2 or len(self.T_C) != len(self.log10_aT):
+            raise ValueError("a shift table needs T_C and log10_aT lists of the same length, at least 2")
+        if any(b <= a for a, b in zip(self.T_C, self.T_C[1:])):
+            raise ValueError("shift table temperatures T_C must increase strictly")
+        if any(b > a for a, b in zip(self.log10_aT, self.log10_aT[1:])):
+            raise ValueError("log10_aT must not increase with temperature (relaxation speeds up when hotter)")
+        return self
+
+
+ShiftSpec = Annotated[Union[WLFShiftSpec, ArrheniusShiftSpec, TableShiftSpec], pydantic.Field(discriminator="model")]
+
+
+class ViscoelasticSpec(pydantic.BaseModel):
+    """Generalized Maxwell solid: E(t) = E_inf + sum E_i exp(-t / (aT tau_i)), constant nu."""
+
+    model_config = STRICT
+    E_inf_MPa: PositiveNumber
+    terms: list[PronyTermSpec]
+    reference_C: Number
+    shift: ShiftSpec
+
+    @pydantic.model_validator(mode="after")
+    def _consistent(self):
+        if not self.terms:
+            raise ValueError("viscoelastic.terms needs at least one {E_MPa, tau_s}")
+        glassy = self.E_inf_MPa + sum(t.E_MPa for t in self.terms)
+        if glassy >= 2e6:
+            raise ValueError(f"glassy modulus E_inf + sum E_i = {glassy:g} MPa is not < 2e6")
+        if isinstance(self.shift, TableShiftSpec):
+            T, v = self.shift.T_C, self.shift.log10_aT
+            if not T[0] <= self.reference_C <= T[-1]:
+                raise ValueError(f"the shift table ({T[0]:g} to {T[-1]:g} C) must contain reference_C")
+            at_ref = float(np.interp(self.reference_C, T, v))
+            if abs(at_ref) > 1e-9:
+                raise ValueError(f"the shift table gives log10_aT = {at_ref:g} at reference_C = "
+                                 f"{self.reference_C:g} C; it must be 0 there")
+        return self
+
+
 class DarveauxSpec(pydantic.BaseModel):
     """N0 = K1 dW^K2 (cycles), da/dN = K3 dW^K4 (mm/cycle), dW in MPa."""
 
@@ -178,6 +260,7 @@ class MaterialSpec(pydantic.BaseModel):
 
     anand: Optional[AnandSpec] = None
     plasticity: Optional[PlasticitySpec] = None
+    viscoelastic: Optional[ViscoelasticSpec] = None
     fatigue: Optional[FatigueSpec] = None
 
     source: dict[str, str] = {}
@@ -210,7 +293,8 @@ class MaterialSpec(pydantic.BaseModel):
         if model == "isotropic":
             if ortho:
                 raise ValueError(f"isotropic material cannot have {ortho[0]}")
-            missing = [k for k in ISOTROPIC_KEYS if k not in iso]
+            # a viscoelastic material's modulus is its [viscoelastic] block (E_MPa optional, see below)
+            missing = [k for k in ISOTROPIC_KEYS if k not in iso and not (k == "E_MPa" and self.viscoelastic)]
         else:
             if iso:
                 raise ValueError(f"orthotropic material cannot have {iso[0]}; use E1_MPa.. alpha3_per_K")
@@ -221,6 +305,14 @@ class MaterialSpec(pydantic.BaseModel):
             raise ValueError("Anand and bilinear plasticity need an isotropic elastic part")
         if self.anand and self.plasticity:
             raise ValueError("a material has either [anand] or [plasticity], not both")
+        if self.viscoelastic:
+            if model != "isotropic":
+                raise ValueError("[viscoelastic] needs an isotropic material (nu, alpha_per_K)")
+            if self.anand or self.plasticity:
+                raise ValueError("a material has one of [anand], [plasticity] or [viscoelastic], not two")
+            if isinstance(self.nu, TableSpec):
+                raise ValueError("a viscoelastic material needs a constant nu (a number, not a table): "
+                                 "the shear and bulk relaxation are taken proportional")
         self.model = model
         return self
 
@@ -262,8 +354,14 @@ def _table(owner: str, key: str, value) -> Table:
 def material_from_spec(name: str, spec: MaterialSpec, origin: str) -> Material:
     """Build the solver object from a validated spec."""
     props = {k: _table(name, k, getattr(spec, k)) for k in spec.numeric_keys()}
+    if spec.viscoelastic is not None and "E_MPa" not in props:
+        # the elastic part of a viscoelastic material (elastic-only analyses, exports): its glassy modulus
+        ve = spec.viscoelastic
+        props = {"E_MPa": Table(name, "E_MPa", ve.E_inf_MPa + sum(t.E_MPa for t in ve.terms)), **props}
     valid = tuple(spec.valid_T_C) if spec.valid_T_C else (-np.inf, np.inf)
     elastic = ElasticLaw(owner=name, symmetry=spec.model, props=props, valid_C=valid)
+    if spec.viscoelastic is not None:
+        _check_shift(name, spec, elastic, origin)
     if spec.model == "orthotropic":
         # fail now, at load time, if the constants are inconsistent anywhere in the table range
         lo, hi = elastic.range_C
@@ -276,6 +374,20 @@ def material_from_spec(name: str, spec: MaterialSpec, origin: str) -> Material:
     return Material(name=name, description=spec.description, elastic=elastic, origin=origin, spec=spec)
 
 
+def _check_shift(name: str, spec: MaterialSpec, elastic: ElasticLaw, origin: str) -> None:
+    """Fail at load time if the shift law is undefined somewhere in the material's temperature range."""
+    from .constitutive.shift import make_shift
+
+    lo, hi = elastic.range_C
+    probe = [t for t in (lo, hi) if np.isfinite(t)]
+    if not probe:
+        return
+    try:
+        make_shift(spec.viscoelastic.shift, float(spec.viscoelastic.reference_C), name).log10_aT(np.array(probe))
+    except MaterialError as exc:
+        raise MaterialError(f"{origin}: {exc} (the material's data span {lo:g} to {hi:g} C)") from None
+
+
 def parse_material(name: str, data: dict, origin: str, key_prefix: str = "") -> Material:
     """Validate raw TOML data and build a :class:`Material`.
 
@@ -286,3 +398,34 @@ def parse_material(name: str, data: dict, origin: str, key_prefix: str = "") -> 
     except pydantic.ValidationError as err:
         raise MaterialError(format_error(err, origin, MaterialSpec, key_prefix)) from None
     return material_from_spec(spec.name or name, spec, origin)
+
+
+def load_material_file(path) -> Material:
+    """A material from a TOML file of the library's schema (its name: the ``name`` key or the file stem).
+
+    Raises :class:`MaterialError` (one line) if the file is missing, not TOML or not a valid material.
+    """
+    import tomllib
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise MaterialError(f"material file {path} does not exist")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MaterialError(f"{path}: not valid TOML ({exc})") from None
+    return parse_material(path.stem, data, str(path))
+
+
+def find_material(name_or_path: str) -> Material:
+    """A library material by name or alias, or a material file when the argument is a path (ends in
+    .toml or names an existing file)."""
+    from pathlib import Path
+
+    from .library import get_material
+
+    p = Path(name_or_path)
+    if p.suffix.lower() == ".toml" or p.is_file() or "/" in name_or_path:
+        return load_material_file(p)
+    return get_material(name_or_path)

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from reliability.cli import main
+from reliability.errors import CaseError
 from reliability.run import run_case
 from reliability.sweep import run_sweep
 
@@ -177,3 +178,86 @@ def test_case_variant_overrides_dotted_keys_and_stays_a_valid_case(repo, tmp_pat
     assert case.name == "variant"
     assert case.spec.mesh.joint_size_mm == 0.0125 and case.spec.analysis.cycling.cycles == 1
     assert case.spec.geometry.backside == "exposed"  # untouched keys survive
+
+
+GRID = """
+base = "base.toml"
+[parameters]
+"materials.define.cu.E_MPa" = [100000, 105000, 110000, 115000, 120000, 125000, 130000, 135000, 140000, 145000]
+"materials.define.cu.alpha_per_K" = [15e-6, 15.5e-6, 16e-6, 16.5e-6, 17e-6, 17.5e-6, 18e-6, 18.5e-6, 19e-6, 19.5e-6]
+"analysis.stress_free_temperature_C" = [20, 25, 30, 35, 40, 45, 50, 55, 60, 65]
+"""
+
+
+@pytest.fixture
+def grid_dir(tmp_path, repo):
+    """A 1000-case grid (3 parameters x 10 values) on the strip with an inline copper."""
+    base = BASE.format(mesh=(repo / "meshes" / "bimetal.msh").as_posix(), temps="[-40, 125]")
+    base = base.replace('layer_bottom = "copper"', 'layer_bottom = "cu"\n[materials.define.cu]\nE_MPa = 120000\n'
+                        'nu = 0.34\nalpha_per_K = 17e-6')
+    (tmp_path / "base.toml").write_text(base)
+    (tmp_path / "s.toml").write_text(GRID)
+    return tmp_path
+
+
+def test_dry_run_of_a_large_grid_prints_the_count_and_an_estimated_time(grid_dir, monkeypatch, capsys):
+    from reliability.case import load_case
+    from reliability.sweep import _duration
+
+    monkeypatch.chdir(grid_dir)
+    t0 = time.perf_counter()
+    assert main(["sweep", "s.toml", "--dry-run", "--out", "out", "--workers", "2"]) == 0
+    assert time.perf_counter() - t0 < 60
+    lines = capsys.readouterr().out.splitlines()
+    # the first 10 cases, "... 990 more", the count, and why there is no estimate yet: 13 lines, not 1000
+    assert len(lines) == 13
+    assert [ln.split(":")[0] for ln in lines[:10]] == [f"strip_{i:04d}" for i in range(10)]
+    assert lines[0] == ("strip_0000: materials.define.cu.E_MPa = 100000, materials.define.cu.alpha_per_K = 1.5e-05, "
+                        "analysis.stress_free_temperature_C = 20")
+    assert lines[10] == "... 990 more (every case is in out/cases)"
+    assert lines[11].startswith("1000 valid cases (grid of 10 materials.define.cu.E_MPa x 10 "
+                                "materials.define.cu.alpha_per_K x 10 analysis.stress_free_temperature_C) written to "
+                                "out/cases in ") and "nothing solved" in lines[11]
+    assert lines[12].startswith("no time estimate:") and "reliability run out/cases/strip_0000.toml" in lines[12]
+    assert len(list((grid_dir / "out" / "cases").glob("*.toml"))) == 1000 and not (grid_dir / "out" / "runs").exists()
+    last = load_case(grid_dir / "out" / "cases" / "strip_0999.toml")
+    assert last.spec.analysis.stress_free_temperature_C == 65 and last.defined["cu"].name == "cu"
+    # a run of the base case (results/strip, as `reliability run` writes it) gives the time per case
+    assert main(["run", "base.toml", "--quiet"]) == 0
+    t = json.loads((grid_dir / "results" / "strip" / "summary.json").read_text())["wall_time_s"]
+    capsys.readouterr()
+    assert main(["sweep", "s.toml", "--dry-run", "--out", "out", "--workers", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 14
+    assert lines[12] == (f"estimated time: 1000 cases x {_duration(t)} = {_duration(1000 * t)} of solving, "
+                         f"about {_duration(500 * t)} on 2 workers")
+    assert lines[13].startswith("basis: results/strip/summary.json: a run of the base case (1 run)")
+
+
+def test_dry_run_estimates_from_runs_of_the_sweep_and_those_runs_are_reused(grid_dir, monkeypatch, capsys):
+    from reliability.sweep import _duration, dry_run, run_one
+
+    monkeypatch.chdir(grid_dir)
+    plan = dry_run("s.toml", grid_dir / "out", workers=4, estimate_from=2.5)
+    assert plan.estimate.per_case_s == 2.5 and plan.estimate.solve_s == 2500 and plan.estimate.wall_s == 250 * 2.5
+    # the run the hint asks for: one case into out/runs/<case>
+    runs = grid_dir / "out" / "runs"
+    for cid in ("strip_0000", "strip_0999"):
+        assert main(["run", f"out/cases/{cid}.toml", "--out", f"out/runs/{cid}", "--quiet"]) == 0
+    times = [json.loads((runs / c / "summary.json").read_text())["wall_time_s"] for c in ("strip_0000", "strip_0999")]
+    plan = dry_run("s.toml", grid_dir / "out")
+    e = plan.estimate
+    assert e.measured == 2 and e.per_case_s == pytest.approx(sum(times) / 2, rel=1e-12)
+    assert (e.min_s, e.max_s) == (min(times), max(times)) and e.basis == f"complete runs of this sweep in {runs}"
+    assert e.workers == (os.cpu_count() or 1)
+    # with a scheduler the worker count is unknown: the total solving time only
+    plan = dry_run("s.toml", grid_dir / "out", scheduler="tcp://127.0.0.1:1", estimate_from=runs / "strip_0000")
+    assert plan.estimate.wall_s is None and plan.estimate.per_case_s == times[0]
+    assert plan.lines()[-2] == (f"estimated time: 1000 cases x {_duration(times[0])} = "
+                                f"{_duration(1000 * times[0])} of solving")
+    # a sweep with --resume reuses the measured run: nothing is solved again
+    again = run_one(str(grid_dir / "out" / "cases" / "strip_0000.toml"), str(runs / "strip_0000"),
+                    str(grid_dir / "m"), resume=True)
+    assert again["status"] == "reused"
+    with pytest.raises(CaseError, match="no complete run there"):
+        dry_run("s.toml", grid_dir / "out", estimate_from=grid_dir / "out" / "cases")

@@ -51,6 +51,8 @@ from .elastic_regions import ElasticRegions
 from .quasi_newton import inverse_product, secant_pair
 from .thermoelastic import element_materials
 
+ACTIVE_ONLY = True  # update only the built points of a partly built group (False: all, the old path; for tests)
+
 
 NEWTON = ("bfgs", "full")
 MAX_WORKERS = 4  # threads evaluating the inelastic points
@@ -365,16 +367,52 @@ class InelasticProblem:
         # only costs local iterations, never accuracy)
         hints = self._hints[2] if self._hints[:2] == (id(state_n), dt) and len(self._hints[2]) == len(jobs) \
             else [None] * len(jobs)
-        jobs = [job + (hint if hint is not None and hint.dp.shape[0] == job[5].shape[0] else None,)
+
+        def n_updated(job) -> int:  # points a job's material update covers (its active ones)
+            act = job[7]
+            return job[5].shape[0] if act is None or act.all() or not ACTIVE_ONLY else int(np.count_nonzero(act))
+
+        jobs = [job + (hint if hint is not None and getattr(hint, "dp", None) is not None
+                       and hint.dp.shape[0] == n_updated(job) else None,)
                 for job, hint in zip(jobs, hints)]
+        Q = self.Q
 
         def work(job):
             g, B, w, dofs, st, sig_n, eth, act, hint = job
-            eps = element_strain(B, padded[dofs]).reshape(-1, 4)
-            if act is not None:  # inactive points: zero mechanical strain, so they stay in their initial state
-                eps = np.where(act[:, None], eps, np.broadcast_to(eth, eps.shape))
-            sig, C, new = g.model.update(eps, T, dt, st, eth, sig_n, lazy_tangent=True, dp_guess=hint)
-            return sig, C, new, element_force(B, sig.reshape(-1, self.Q, 4), w)
+            # a model integrating over the increment's temperature path (viscoelastic reduced time) gets its start
+            extra = {"T_prev_C": state_n.T} if getattr(g.model, "uses_previous_temperature", False) else {}
+            if act is None or act.all() or not ACTIVE_ONLY:
+                eps = element_strain(B, padded[dofs]).reshape(-1, 4)
+                if act is not None:  # inactive points: zero mechanical strain, they stay in their initial state
+                    eps = np.where(act[:, None], eps, np.broadcast_to(eth, eps.shape))
+                sig, C, new = g.model.update(eps, T, dt, st, eth, sig_n, lazy_tangent=True, dp_guess=hint, **extra)
+                return sig, C, new, element_force(B, sig.reshape(-1, Q, 4), w), (B, w, C)
+            # some elements not built (or molten): only the active points are updated; the others keep
+            # their initial state, carry no stress and add nothing (the assembly's joints before the
+            # board reflow are most of the solder: updating them for nothing cost most of the time)
+            el = np.flatnonzero(act.reshape(-1, Q)[:, 0])
+            n = B.shape[-1]
+            if el.size == 0:  # a range with nothing built
+                return (np.zeros_like(sig_n), None, st, np.zeros((B.shape[0], n)),
+                        (None, None, None, np.zeros((B.shape[0], n, n))))
+            pts = (el[:, None] * Q + np.arange(Q)).ravel()
+            eth_a = eth if np.ndim(eth) == 1 else eth[pts]
+            eps = element_strain(B[el], padded[dofs[el]]).reshape(-1, 4)
+            sig_a, C, new_a = g.model.update(eps, T, dt, {k: v[pts] for k, v in st.items()}, eth_a, sig_n[pts],
+                                             lazy_tangent=True, dp_guess=hint, **extra)
+            sig = np.zeros_like(sig_n)
+            sig[pts] = sig_a
+            new = {k: v.copy() for k, v in st.items()}
+            for k, v in new_a.items():
+                new[k][pts] = v
+            fe = np.zeros((B.shape[0], n))
+            fe[el] = element_force(B[el], sig_a.reshape(-1, Q, 4), w[el])
+
+            def stiffness(B=B, w=w, el=el, C=C):
+                Ke = np.zeros((B.shape[0], n, n))
+                Ke[el] = element_stiffness(B[el], C().reshape(el.size, Q, 4, 4), w[el])
+                return Ke
+            return sig, C, new, fe, (None, None, None, stiffness)
 
         done = self._map(work, jobs)
         trial, stresses, lazy, fe = [], [], [], []
@@ -389,7 +427,7 @@ class InelasticProblem:
                 continue
             stresses.append(_join([out[0] for _, out in mine]))
             trial.append({k: _join([out[2][k] for _, out in mine]) for k in mine[0][1][2]})
-            lazy += [(job[1], job[2], out[1]) for job, out in mine]
+            lazy += [out[4] for _, out in mine]
             fe.append(_join([out[3] for _, out in mine]))
         if fe:
             fe = np.concatenate(fe)
@@ -399,8 +437,11 @@ class InelasticProblem:
         self._hints = (id(state_n), dt, [out[1] for out in done])
 
         def tangent():
-            Ke = self._map(lambda item: item[3] if len(item) > 3 else
-                           element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1]), lazy)
+            def block(item):
+                if len(item) > 3:  # a precomputed block, or the builder of a partly active range
+                    return item[3]() if callable(item[3]) else item[3]
+                return element_stiffness(item[0], item[2]().reshape(item[1].shape + (4, 4)), item[1])
+            Ke = self._map(block, lazy)
             # the inelastic elements' matrices scattered into a copy of the elastic part, through
             # their CSR positions gathered once (re-gathering 3 M of them took as long as the scatter)
             data = np.concatenate((elastic.data(), [0.0]))

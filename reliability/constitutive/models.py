@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from .anand import AnandModel, AnandParameters
 from .bilinear import BilinearModel, BilinearParameters
+from .viscoelastic import ViscoelasticModel
 
 
 def inelastic_model(material):
-    """An :class:`AnandModel` or :class:`BilinearModel` for ``material``, or ``None`` if elastic."""
+    """An :class:`AnandModel`, :class:`BilinearModel` or :class:`ViscoelasticModel` for ``material``,
+    or ``None`` if elastic."""
     spec = material.spec
+    if getattr(spec, "viscoelastic", None) is not None:
+        return ViscoelasticModel.from_material(material)
     if spec.anand is not None:
         return AnandModel(material.name, AnandParameters(**spec.anand.model_dump()), material.elastic)
     if spec.plasticity is not None:

@@ -132,7 +132,7 @@ def process_summary(case: Case, results: dict[str, ProcessResult], package: Sect
     block = {"sequence": case.sequence, "stress_basis": STRESS_BASIS, "sections": {}}
     for role, r in results.items():
         block["sections"][role] = {"initial_C": r.initial_C, "steps": r.steps, "wall_time_s": round(r.wall_s, 3),
-                                   "dofs": r.problem.n_dofs}
+                                   "dofs": r.problem.n_dofs, **r.solver}
     pkg = results.get("package")
     block["steps"] = pkg.steps if pkg is not None else []
     if pkg is not None and pkg.reflow_curve is not None:

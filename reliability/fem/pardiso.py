@@ -8,6 +8,8 @@ rebuilds them on every call).
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -60,7 +62,11 @@ class PardisoSolver:
         # solve phase (0.67 -> 0.2 s at 1 M dofs) and a Cholesky solve of an SPD system gains nothing from it
         iparm = self._ps.iparm
         iparm[0] = 1    # use the values below
-        iparm[1] = 3    # parallel (OpenMP) METIS nested dissection
+        # sequential METIS nested dissection and conditional numerical reproducibility (iparm[33]): the
+        # parallel ordering (iparm[1] = 3) is dynamic, MKL documents it as excluding CNR, and runs of
+        # the same process history differed by 4 % in the assembly warpage with it
+        iparm[1] = 2
+        iparm[33] = max(1, os.cpu_count() or 1)
         iparm[7] = 0    # no iterative refinement
         iparm[17] = -1  # report the factor's nonzeros
         iparm[18] = -1

@@ -51,6 +51,8 @@ class History:
         self.state.birth = birth
         problem.configure(birth)
         self.step_label = ""
+        self.increments = 0  # converged increments (branches included)
+        self.cutbacks = 0  # halvings of failed increments
         self.evaluations: list[State] = []
         self.molten: dict[str, float] = {}  # solder regions that melt in the running reflow
         self._molten_now: set[str] = set()  # regions molten (inactive) right now
@@ -88,10 +90,12 @@ class History:
                 t = self.state.t + dt
                 try:
                     self.state = self.problem.increment(self.state, t, T_of(t))
+                    self.increments += 1
                     break
                 except MaterialError as exc:
                     raise CaseError(f"{self.step_label}: {exc}") from None
                 except IncrementFailed as exc:
+                    self.cutbacks += 1
                     if cut == self.max_cutbacks:
                         raise ConvergenceError(f"{self.step_label}: no convergence at t = {t:.1f} s after "
                                                f"{self.max_cutbacks} cut-backs ({exc})") from None
@@ -105,8 +109,14 @@ class History:
             return
         duration = 60.0 * abs(dT) / rate_K_per_min
         n = max(1, int(np.ceil(abs(dT) / self.max_step_K))) if self._inelastic_active() else 1
+        t_end, to_C = t0 + duration, float(to_C)
+
+        def T_of(t: float) -> float:
+            # the ramp ends exactly at to_C: the solidus events of a reflow compare temperatures, and
+            # a rounded end (216.99999999999997) would skip one
+            return to_C if t >= t_end - 1e-9 * max(1.0, abs(t_end)) else T0 + dT * (t - t0) / duration
         for k in range(1, n + 1):
-            self._advance(t0 + duration * k / n, lambda t: T0 + dT * min(1.0, (t - t0) / duration))
+            self._advance(t_end if k == n else t0 + duration * k / n, T_of)
 
     def dwell(self, duration_s: float) -> None:
         T, t0 = self.state.T, self.state.t

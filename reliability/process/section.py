@@ -65,6 +65,7 @@ class ProcessResult:
     end_snapshot: ProcessState | None = None
     wall_s: float = 0.0
     initial_C: float = 0.0
+    solver: dict = field(default_factory=dict)  # increments, cut-backs, iterations, factorizations
 
 
 def melting_regions(model, assignment, steps) -> set[str]:
@@ -182,6 +183,8 @@ def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, 
             bar.close()
     problem.configure(end.birth)
     result.wall_s = time.perf_counter() - t0
+    result.solver = {"increments": history.increments, "cutbacks": history.cutbacks,
+                     "newton_iterations": problem.iterations, "factorizations": problem.solver.factorizations}
     return result
 
 

@@ -187,6 +187,18 @@ def _cmd_mesh(args) -> int:
     return 0
 
 
+def _model_kind(m) -> str:
+    """What a material is in an inelastic analysis: Anand, bilinear, viscoelastic, orthotropic or elastic."""
+    spec = m.spec
+    if getattr(spec, "anand", None) is not None:
+        return "Anand"
+    if getattr(spec, "plasticity", None) is not None:
+        return "bilinear"
+    if getattr(spec, "viscoelastic", None) is not None:
+        return "viscoelastic"
+    return "orthotropic" if spec.model == "orthotropic" else "elastic"
+
+
 def _cmd_materials(args) -> int:
     from .library import material_names
 
@@ -199,15 +211,14 @@ def _cmd_materials(args) -> int:
             m = lib[name.lower()]
             lo, hi = m.range_C
             rng = "any" if lo == float("-inf") and hi == float("inf") else f"{lo:g} to {hi:g}"
-            kind = "viscoelastic" if getattr(m.spec, "viscoelastic", None) is not None else m.spec.model
-            print(f"{m.name:<22} {kind:<12} {rng:<16} {m.description}")
+            print(f"{m.name:<22} {_model_kind(m):<12} {rng:<16} {m.description}")
         return 0
     from .material import find_material
 
     m = find_material(args.name)
     print(f"{m.name}: {m.description}")
     print(f"  file: {m.origin}")
-    print(f"  model: {m.spec.model}; aliases: {', '.join(m.spec.aliases) or '-'}")
+    print(f"  model: {_model_kind(m)} (elastic part {m.spec.model}); aliases: {', '.join(m.spec.aliases) or '-'}")
     for key, table in m.elastic.props.items():
         print(f"  {key:<14} {table.describe()}")
         src = m.sources.get(key)
@@ -232,6 +243,22 @@ def _cmd_materials(args) -> int:
             src = m.sources.get(f"viscoelastic.{key}")
             if src:
                 print(f"  {'':<14} source ({key}): {src}")
+    for block in ("anand", "plasticity"):
+        spec = getattr(m.spec, block, None)
+        if spec is not None:
+            values = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}"
+                               for k, v in spec.model_dump().items())
+            print(f"  [{block}]" + " " * max(1, 13 - len(block)) + values)
+            if block in m.sources:
+                print(f"  {'':<14} source: {m.sources[block]}")
+    fatigue = getattr(m.spec, "fatigue", None)
+    if fatigue is not None:
+        for name, spec in fatigue.model_dump().items():
+            if spec:
+                values = ", ".join(f"{k} = {v:g}" if isinstance(v, float) else f"{k} = {v}" for k, v in spec.items())
+                print(f"  [fatigue.{name}] {values}")
+                if f"fatigue.{name}" in m.sources:
+                    print(f"  {'':<14} source: {m.sources[f'fatigue.{name}']}")
     if getattr(m.spec, "cure_shrinkage_linear", None) is not None:
         print(f"  {'cure_shrinkage_linear':<14} {m.spec.cure_shrinkage_linear:g}"
               + (f"   source: {m.sources['cure_shrinkage_linear']}" if "cure_shrinkage_linear" in m.sources else ""))

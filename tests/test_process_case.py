@@ -232,3 +232,24 @@ def test_board_assembly_joins_at_the_solidus_and_cycling_starts_from_the_process
     assert main(["run", "c.toml", "--quiet", "--resume"]) == 0
     again = json.loads((tmp_path / "results" / "p" / "summary.json").read_text())
     assert again["cycling"]["critical_joint"]["dW_MPa"] == pytest.approx(dW, rel=1e-12)
+
+
+@pytest.mark.slow
+def test_process_increment_convergence(tmp_path, monkeypatch):
+    """The ramp increment (process.max_step_K) converges: the coarse fan-out package at 10 K and 5 K per
+    increment agree to 0.5 % at 25 C and to 2 % on the reflow curve's cooling branch (measured on the
+    default mesh: 0.11 % and 1.2 %)."""
+    monkeypatch.chdir(tmp_path)
+    out = {}
+    for K in (10.0, 5.0):
+        text = case_text("fan_out", board=False, temps="[25]", name=f"k{K:g}",
+                         process=f"[process]\nmax_step_K = {K}")
+        (tmp_path / f"k{K:g}.toml").write_text(text)
+        assert main(["run", f"k{K:g}.toml", "--quiet"]) == 0
+        out[K] = json.loads((tmp_path / "results" / f"k{K:g}" / "summary.json").read_text())
+    w10, w5 = (out[K]["temperatures"][0]["warpage_um"] for K in (10.0, 5.0))
+    assert w10 == pytest.approx(w5, rel=5e-3)
+    cool = {K: [p["warpage_um"] for p in out[K]["process"]["warpage_vs_temperature"]["points"]
+                if p["branch"] == "cooling" and p["T_C"] <= 125.0] for K in out}
+    scale = max(abs(w) for w in cool[5.0])
+    assert max(abs(a - b) for a, b in zip(cool[10.0], cool[5.0])) < 0.02 * scale

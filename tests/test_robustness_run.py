@@ -67,3 +67,16 @@ vtu = false
     lines = [ln for ln in err.splitlines() if "process [package] step" in ln]
     assert len(lines) == 4, err  # one per claimed step: wiring, polyimide 2, cool, reflow
     assert "step 4/4 reflow to a 260 C peak" in lines[-1]
+
+
+def test_materials_shows_every_block_and_lists_the_model_kind(capsys):
+    """Issue 20, item 13: SAC305's Anand and fatigue blocks with their sources; the list says Anand."""
+    assert main(["materials", "SAC305", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "model: Anand" in out and "[anand]        s0_MPa = 21" in out
+    assert "[fatigue.darveaux] K1_cycles = 37.97" in out and "[fatigue.weibull] shape = 6" in out
+    assert out.count("source:") >= 9
+    assert main(["materials"]) == 0
+    rows = {ln.split()[0]: ln.split()[1] for ln in capsys.readouterr().out.splitlines()[1:] if ln.strip()}
+    assert rows["SAC305"] == "Anand" and rows["copper"] == "bilinear" and rows["bt"] == "orthotropic"
+    assert rows["silicon"] == "elastic" and rows["emc-low-cte-visco"] == "viscoelastic"

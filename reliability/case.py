@@ -19,6 +19,7 @@ import pydantic
 from .errors import CaseError, MaterialError
 from .fem.kinematics import KINEMATICS
 from .geometry import FAMILIES
+from .geometry.estimate import DEFAULT_MAX_ELEMENTS
 from .fem.solvers import SOLVERS
 from .library import get_material
 from .material import Material, parse_material
@@ -35,10 +36,17 @@ class CaseInfo(pydantic.BaseModel):
     @pydantic.field_validator("name")
     @classmethod
     def _safe(cls, value: str) -> str:
-        # the name becomes a directory and a file name: keep it to one safe path component
+        # the name becomes a directory and a file name: keep it to one safe path component, in ASCII so
+        # that it is the same file name on every file system and shell (no Unicode normalisation forms)
+        if not value.isascii():
+            bad = next(ch for ch in value if not ch.isascii())
+            raise ValueError(
+                f"must be ASCII: {bad!r} (U+{ord(bad):04X}) is not; use 1-80 ASCII letters, digits, '_', '-', "
+                "'.', starting with a letter or digit (e.g. 'Loetstelle' for 'Lötstelle')"
+            )
         if not _SAFE_NAME.match(value) or value in (".", ".."):
             raise ValueError(
-                "must be 1-80 characters of letters, digits, '_', '-', '.', starting with a letter or digit"
+                "must be 1-80 ASCII characters of letters, digits, '_', '-', '.', starting with a letter or digit"
             )
         return value
 
@@ -93,6 +101,10 @@ class MeshSpec(pydantic.BaseModel):
     # already bends exactly (quadratic displacement); 2 gives the finer meshes of GEOMETRY_VERSION 2
     feature_elements: int = pydantic.Field(1, ge=1, le=8)
     interface_layer_mm: Optional[PositiveNumber] = None  # refined band at each pad; default: fatigue.interface_layer_mm
+    # refuse to mesh a built section whose element count, estimated from the dimensions and the sizes
+    # before gmsh meshes (reliability/geometry/estimate.py, within 10 % of the real count), is above
+    # this; the default is sized for a 2-core, 23 GB machine (see DEFAULT_MAX_ELEMENTS)
+    max_elements: int = pydantic.Field(DEFAULT_MAX_ELEMENTS, ge=1)
 
 
 JEDEC_LETTERS = ("A", "B", "C", "G", "H", "I", "J", "K", "L", "M", "N")
@@ -287,13 +299,28 @@ class Case:
 
 
 def read_toml(path: Path) -> dict:
-    """Parse a TOML file; any problem becomes a one-line :class:`CaseError`."""
-    if not path.is_file():
+    """Parse a TOML file; any problem becomes a one-line :class:`CaseError`.
+
+    A path that is not a readable regular file (missing, a broken link or a
+    link loop, a directory, a device, a FIFO) says which, rather than "does
+    not exist" about something that exists; a FIFO or /dev/zero is never
+    opened, so nothing blocks or reads forever.
+    """
+    from .mesh import path_problem
+
+    path = Path(path)
+    problem = path_problem(path, "TOML file")
+    if problem == "does not exist":
         raise CaseError(f"{path}: case file does not exist")
+    if problem:
+        raise CaseError(f"{path}: {problem}; give a .toml file")
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"{path}: cannot read ({type(exc).__name__})") from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(f"{path}: not a text file in UTF-8 (byte {exc.start}: {exc.reason}); give a .toml "
+                        "file") from None
+    except OSError as exc:
+        raise CaseError(f"{path}: cannot read ({type(exc).__name__}: {exc.strerror or exc})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

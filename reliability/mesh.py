@@ -9,8 +9,11 @@ read with meshio; anything else is refused with a one-line
 
 from __future__ import annotations
 
-import io
 import contextlib
+import errno
+import io
+import os
+import stat
 from pathlib import Path
 
 import meshio
@@ -19,18 +22,79 @@ import numpy as np
 from .errors import MeshError
 from .model import Model
 
+GMSH_FIRST_LINES = ("$MeshFormat", "$Comments")  # how every gmsh .msh file (MSH 2 and 4) begins
+
+
+def path_problem(path: str | Path, what: str = "file") -> str | None:
+    """Why ``path`` is not a readable regular file (``None`` when it is).
+
+    Follows symbolic links; tells a missing file from a broken link, a link
+    loop, a directory, a device, a FIFO or a socket, so that a message never
+    says "not found" about something that exists.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except ValueError:  # an embedded NUL byte
+        return f"not a usable {what} name"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "is a symbolic link loop (too many levels of symbolic links)"
+        if exc.errno == errno.ENOENT:
+            if os.path.islink(path):
+                return f"is a broken symbolic link (to {os.readlink(path)}, which does not exist)"
+            return "does not exist"
+        if exc.errno == errno.ENOTDIR:
+            return "does not exist (a part of the path is a file, not a directory)"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "cannot be opened: the name is too long"
+        if exc.errno == errno.EACCES:
+            return "cannot be opened: permission denied"
+        return f"cannot be opened ({os.strerror(exc.errno or 0) or type(exc).__name__})"
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        if not os.access(path, os.R_OK):
+            return "cannot be read: permission denied"
+        return None
+    kind = ("a directory" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a character device" if stat.S_ISCHR(mode) else "a block device" if stat.S_ISBLK(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+    return f"exists but is {kind}, not a regular {what}"
+
 
 def read_msh(path: str | Path) -> Model:
-    """Read a gmsh ``.msh`` file into a :class:`Model`."""
+    """Read a gmsh ``.msh`` file into a :class:`Model`.
+
+    Anything else - a missing path, a directory, a device, a FIFO, an empty
+    file, a text file renamed ``.msh``, a truncated mesh - is a one-line
+    :class:`~reliability.errors.MeshError` naming the file.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise MeshError(f"mesh file {path} does not exist")
+    problem = path_problem(path, "mesh file")
+    if problem:
+        raise MeshError(f"mesh file {path} {problem}")
     try:
-        # meshio prints warnings about unused cell data; keep the terminal clean
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            raw = meshio.read(path, file_format="gmsh")
-    except Exception as exc:  # meshio raises many types for corrupt files
-        raise MeshError(f"{path}: cannot read as a gmsh mesh ({type(exc).__name__}: {exc})") from None
+        with open(path, "rb") as f:
+            first = f.readline(200)
+    except OSError as exc:
+        raise MeshError(f"mesh file {path} cannot be read ({os.strerror(exc.errno or 0)})") from None
+    if not first.strip():
+        raise MeshError(f"mesh file {path} is empty" if not first else
+                        f"{path}: not a gmsh mesh: the first line is blank (a .msh file starts with $MeshFormat)")
+    head = first.decode("utf-8", "replace").strip()
+    if head not in GMSH_FIRST_LINES:
+        shown = head if len(head) <= 40 else head[:37] + "..."
+        raise MeshError(f"{path}: not a gmsh mesh: the first line is {shown!r} (a .msh file starts with "
+                        "$MeshFormat; write it with gmsh -2 -order 2 or gmsh.write)")
+    captured = io.StringIO()
+    try:
+        # meshio prints warnings about unused cell data; keep the terminal clean.  Its gmsh reader, not
+        # meshio.read, which prints to the (redirected) stderr and calls sys.exit on a file it cannot read
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            raw = meshio.gmsh.read(path)
+    except (Exception, SystemExit) as exc:  # meshio raises many types for corrupt files
+        detail = str(exc) or captured.getvalue().strip() or "no detail"
+        raise MeshError(f"{path}: cannot read as a gmsh mesh ({type(exc).__name__}: {detail})") from None
     return model_from_meshio(raw, str(path))
 
 

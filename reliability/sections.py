@@ -49,7 +49,7 @@ def build_request(case: Case, board: bool | None = None):
     m = case.spec.mesh
     layer = m.interface_layer_mm or case.spec.fatigue.interface_layer_mm
     mesh = dict(size_mm=m.size_mm, joint_size_mm=m.joint_size_mm, board_size_mm=m.board_size_mm,
-                interface_layer_mm=layer, feature_elements=m.feature_elements)
+                interface_layer_mm=layer, feature_elements=m.feature_elements, max_elements=m.max_elements)
     try:
         return parse_request(g.family, g.options, dict(g.dimensions_mm), g.board if board is None else board,
                              g.half, mesh, str(case.path))
@@ -68,15 +68,15 @@ def built_model(case: Case, board: bool, mesh_dir: Path = MESH_DIR) -> tuple[Mod
         return build_cached(request, path), path
     except GeometryError as exc:
         raise CaseError(f"{case.path}: geometry: {exc}") from None
+    except MeshError as exc:  # the element estimate is above mesh.max_elements
+        raise CaseError(f"{case.path}: {exc}") from None
 
 
 def sections(case: Case, mesh_dir: Path = MESH_DIR) -> list[Section]:
     """The sections a case asks to solve, materials assigned."""
     g = case.spec.geometry
     if g.mesh is not None:
-        path = case.resolve_path(g.mesh)
-        if not path.is_file():
-            raise case.error("geometry.mesh", g.mesh, f"mesh file not found (looked for {path})")
+        path = mesh_path(case)
         try:
             model = read_msh(path)
         except MeshError as exc:
@@ -112,6 +112,28 @@ def preflight(case: Case) -> None:
     if g.family is not None:
         build_request(case)
     else:
-        path = case.resolve_path(g.mesh)
-        if not path.is_file():
-            raise case.error("geometry.mesh", g.mesh, f"mesh file not found (looked for {path})")
+        mesh_path(case)
+
+
+def mesh_path(case: Case) -> Path:
+    """The case's ``geometry.mesh`` as an absolute path, checked to be a readable regular file.
+
+    A missing file, a broken link or a link loop, a directory, a device or a
+    FIFO is a one-line error that says which (never "not found" about a path
+    that exists, never a traceback from resolving a loop).
+    """
+    from .mesh import path_problem
+
+    relative = case.spec.geometry.mesh
+    given = case.folder / relative
+    problem = path_problem(given, "mesh file")
+    if problem == "does not exist":
+        raise case.error("geometry.mesh", relative, f"mesh file not found (looked for {given}; paths are relative "
+                         "to the case file)")
+    if problem:
+        raise case.error("geometry.mesh", relative, f"{given} {problem}; give a gmsh .msh file (paths are "
+                         "relative to the case file)")
+    try:
+        return case.resolve_path(relative)
+    except (OSError, RuntimeError):  # a link loop appearing between the check and here
+        return given

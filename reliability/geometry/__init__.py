@@ -21,6 +21,13 @@ from ..model import Model
 from ..validation import format_error
 from . import fan_out, flip_chip_on_leads, stacked_flip_chip, wlp_paste_plug, wlp_polyimide_land
 from .assemble import build_model
+from .estimate import DEFAULT_MAX_ELEMENTS
+
+# mm: what a package cross-section's dimensions can be.  Below 0.1 um a part is thinner than
+# 1000 x the boolean tolerance (assemble.TOL) and fragments merge; above 1 m it is no package (a
+# value in um typed for mm), and gmsh's second-order meshing fails on such aspect ratios
+# ("Cannot reparametrize a mesh node" at die_thickness = 1e9).
+DIMENSION_RANGE_MM = (1e-4, 1000.0)
 
 FAMILIES = {
     "fan_out": fan_out,
@@ -49,6 +56,8 @@ class BuildRequest:
     board_size_mm: float
     interface_layer_mm: float
     feature_elements: int = 1
+    # refuse to mesh above this many elements (estimated first; not part of the key: it changes no mesh)
+    max_elements: int | None = DEFAULT_MAX_ELEMENTS
 
     def key(self) -> str:
         blob = json.dumps(
@@ -79,6 +88,11 @@ def parse_request(family: str, options: dict, dimensions: dict, board: bool, hal
         dims = module.Dimensions.model_validate(dimensions)
     except pydantic.ValidationError as err:
         raise GeometryError(format_error(err, source, module.Dimensions, "geometry.dimensions_mm")) from None
+    lo, hi = DIMENSION_RANGE_MM
+    for name, value in dims.model_dump().items():
+        if isinstance(value, float) and not name.endswith("_ratio") and not lo <= value <= hi:
+            raise GeometryError(f"{source}: geometry.dimensions_mm.{name} = {value:g}: outside {lo:g} to {hi:g} mm, "
+                                "the range of a package cross-section (dimensions are in mm, not um)")
     return BuildRequest(family, opts, dims, board, half, **mesh)
 
 
@@ -87,16 +101,25 @@ def build(request: BuildRequest, path: str | Path | None = None) -> Model:
     module = FAMILIES[request.family]
     lay = module.layout(request.options, request.dimensions, request.board)
     lay.finalize(request.half)
-    model = build_model(
-        lay,
-        size=request.size_mm,
-        joint_size=request.joint_size_mm,
-        interface_layer=request.interface_layer_mm,
-        path=path,
-        half=request.half,
-        board_size=request.board_size_mm,
-        feature_elements=request.feature_elements,
-    )
+    try:
+        model = build_model(
+            lay,
+            size=request.size_mm,
+            joint_size=request.joint_size_mm,
+            interface_layer=request.interface_layer_mm,
+            path=path,
+            half=request.half,
+            board_size=request.board_size_mm,
+            feature_elements=request.feature_elements,
+            max_elements=request.max_elements,
+        )
+    except Exception as exc:
+        # gmsh reports every failure as a bare Exception (OpenCASCADE booleans, "Cannot reparametrize a
+        # mesh node in high order meshing", ...): a geometry it cannot mesh, not a bug of ours to hide
+        if type(exc) is not Exception:
+            raise
+        raise GeometryError(f"gmsh cannot mesh this {request.family} section ({exc}); check the dimensions "
+                            "(mm) and the [mesh] sizes") from None
     model.info["options"] = request.options.model_dump(mode="json")
     model.info["dimensions_mm"] = request.dimensions.model_dump(mode="json")
     model.info["build_key"] = request.key()

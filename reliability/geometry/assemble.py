@@ -27,6 +27,7 @@ import numpy as np
 
 from ..errors import GeometryError
 from ..model import Model
+from .estimate import check_element_budget, estimate_elements, lower_bound_from_layout
 from .gmsh_tools import gmsh_session, mesh_to_model
 from .shapes import Layout, Shape
 
@@ -83,9 +84,20 @@ def build_model(
     half: bool = True,
     board_size: float | None = None,
     feature_elements: int = 1,
+    max_elements: int | None = None,
 ) -> Model:
-    """Mesh a finalized :class:`Layout` and return the :class:`Model`."""
+    """Mesh a finalized :class:`Layout` and return the :class:`Model`.
+
+    Before meshing, the element count is estimated from the fragments and the
+    sizes (:mod:`.estimate`); above ``max_elements`` a one-line
+    :class:`~reliability.errors.MeshError` says so and nothing is meshed.
+    """
     shapes = layout.shapes
+    what = f"{layout.family} {'assembly' if layout.board else 'package'} section"
+    settings = {"mesh.size_mm": size, "mesh.joint_size_mm": joint_size, "mesh.board_size_mm": board_size or size,
+                "mesh.feature_elements": feature_elements}
+    check_element_budget(lower_bound_from_layout(layout, size, joint_size, interface_layer, board_size),
+                         max_elements, what, settings, at_least=True)
     with gmsh_session(layout.family):
         occ = gmsh.model.occ
         gmsh.option.setNumber("Geometry.ToleranceBoolean", TOL)
@@ -125,13 +137,18 @@ def build_model(
         for name in sorted(lines):
             gmsh.model.addPhysicalGroup(1, sorted(lines[name]), name=name)
 
+        est = estimate_elements(layout, surface_shape, lines, size, joint_size, interface_layer, board_size,
+                                feature_elements, _shape_size)
+        check_element_budget(est, max_elements, what, settings)
         _set_sizes(layout, surface_shape, lines, size, joint_size, interface_layer, board_size, feature_elements)
         model = mesh_to_model(path, source=f"builder:{layout.family}")
+        model.info = {"estimated_elements": est.total}
     defaults: dict[str, str] = {}
     for shape in shapes:
         if shape.region and shape.material and shape.region not in defaults:
             defaults[shape.region] = shape.material
     model.info = {
+        **model.info,
         "family": layout.family,
         "half": half,
         "board": layout.board,

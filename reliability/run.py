@@ -365,12 +365,13 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         "name": problem.solver.name,
         "newton": problem.newton,
         "increments": rec.increments,
-        "newton_iterations": problem.iterations,
-        "factorizations": problem.solver.factorizations,
+        # whole-run totals: a resumed run counts the part before its checkpoint too
+        "newton_iterations": rec.iterations,
+        "factorizations": rec.factorizations,
         # the BFGS initial matrix: float32 unless an increment needed double (then double for the rest)
         "factor_precision": "single" if getattr(problem.solver, "single", False) else "double",
         "cutbacks": rec.cutbacks,
-        "wall_time_s": round(run.wall_s, 2),
+        "wall_time_s": round(rec.wall_s, 2),
     }
     info.update(summarize(run, rec, section.assignment, case.spec.fatigue.models, profile.mean_temperature_C(),
                           cyc.dwell_min))

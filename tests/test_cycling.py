@@ -167,6 +167,10 @@ def test_failure_keeps_the_last_converged_state_and_resume_completes(tmp_path, m
     # same to the Newton tolerance: the resumed run restarts its predictor and BFGS factor, and
     # BFGS stops just under the residual tolerance (1e-5), not far below it like Newton
     assert abs(a - b) <= 5e-4 * b
+    # the summary counts the whole run (issue 20, item 6): the increments before the checkpoint too
+    ref_solver, res_solver = reference["cycling"]["solver"], resumed["cycling"]["solver"]
+    assert res_solver["increments"] == ref_solver["increments"]
+    assert res_solver["newton_iterations"] >= 0.9 * ref_solver["newton_iterations"]
 
 
 def _run_clean(tmp_path, capsys):

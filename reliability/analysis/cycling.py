@@ -64,6 +64,10 @@ class CyclingRecord:
     cycle_pmax: list  # per completed cycle: max over each joint of p gained in the cycle
     increments: int = 0
     cutbacks: int = 0
+    # whole-run totals across resumes (the parts before the last checkpoint plus this process's)
+    iterations: int = 0
+    factorizations: int = 0
+    wall_s: float = 0.0
 
     @staticmethod
     def empty() -> "CyclingRecord":
@@ -138,7 +142,16 @@ class CyclingRun:
         return [g["p"].copy() for g in state.groups]
 
     # --- checkpoint --------------------------------------------------------------------------
+    def _totals(self, rec: CyclingRecord) -> None:
+        """Bring the record's whole-run counters up to now (checkpointed with it)."""
+        it, fa, wall = self.problem.iterations, self.problem.solver.factorizations, time.perf_counter()
+        rec.iterations += it - self._mark[0]
+        rec.factorizations += fa - self._mark[1]
+        rec.wall_s += wall - self._mark[2]
+        self._mark = (it, fa, wall)
+
     def _save(self, state: State, rec: CyclingRecord, next_segment: int, p_start) -> None:
+        self._totals(rec)
         if self.checkpoint is None:
             return
         arrays = {"u": state.u, "t": np.array(state.t), "T": np.array(state.T),
@@ -176,6 +189,7 @@ class CyclingRun:
         """Cycle from ``initial`` (the end of a process history; its time restarts at 0) or, without it,
         from the stress-free state at the profile's start."""
         t0 = time.perf_counter()
+        self._mark = (self.problem.iterations, self.problem.solver.factorizations, t0)
         self.initial = initial
         prof = self.settings.profile
         state, rec, first, p_start = None, None, 0, None
@@ -239,6 +253,7 @@ class CyclingRun:
             if bar is not None:
                 bar.close()
             self.wall_s += time.perf_counter() - t0
+            self._totals(rec)
         return state, rec
 
     def _advance(self, state, t_target, seg, du_prev, dT_prev, rec):

@@ -80,3 +80,16 @@ def test_materials_shows_every_block_and_lists_the_model_kind(capsys):
     rows = {ln.split()[0]: ln.split()[1] for ln in capsys.readouterr().out.splitlines()[1:] if ln.strip()}
     assert rows["SAC305"] == "Anand" and rows["copper"] == "bilinear" and rows["bt"] == "orthotropic"
     assert rows["silicon"] == "elastic" and rows["emc-low-cte-visco"] == "viscoelastic"
+
+
+def test_report_orders_plots_by_temperature_with_readable_titles():
+    """Issue 20, item 15: -40, 25, 125, 217 C in that order (not as text), titles in words."""
+    from pathlib import Path
+
+    from reliability.post.report import _caption, _plot_order
+
+    names = ["von_mises_Tp25C", "von_mises_Tm40C", "von_mises_Tp125C", "von_mises_Tp217C"]
+    ordered = [_caption(p.stem) for p in sorted((Path(n + ".png") for n in names), key=_plot_order)]
+    assert ordered == ["von Mises stress at -40 C", "von Mises stress at 25 C", "von Mises stress at 125 C",
+                       "von Mises stress at 217 C"]
+    assert _caption("von_mises_Tm40C_outer_joint") == "von Mises stress at -40 C, outer joint"

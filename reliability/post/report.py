@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import json
 from pathlib import Path
 
@@ -50,8 +51,9 @@ def write_report(path: Path, runs, header, rows, verdicts: list[str], plots: dic
              f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}</h1>"]
     if verdicts:
         parts.append("<h2>Verdict</h2>" + "".join(f"<div class='verdict'>{html.escape(v)}</div>" for v in verdicts))
+    ratios = "; ratios against the first case" if len(runs) > 1 else ""
     parts.append("<h2>Results</h2><p class='small'>Warpage in um (JEDEC sign: positive = convex), stresses in "
-                 "MPa, dW in MPa per cycle, lives in cycles; ratios against the first case.</p>")
+                 f"MPa, dW in MPa per cycle, lives in cycles{ratios}.</p>")
     parts.append(_table(header, rows))
     for caption, name in plots.items():
         parts.append(f"<h2>{html.escape(caption)}</h2>{_img(plot_dir / name)}")
@@ -66,6 +68,36 @@ def write_report(path: Path, runs, header, rows, verdicts: list[str], plots: dic
     atomic_write_text(path, "\n".join(parts))
 
 
+_TEMPERATURE = re.compile(r"T([mp])(\d+(?:_\d+)?)C")
+
+
+def _temperature_of(stem: str) -> float | None:
+    """-40.0 from a file stem with ``Tm40C`` in it (run.temperature_label), else None."""
+    m = _TEMPERATURE.search(stem)
+    if not m:
+        return None
+    value = float(m.group(2).replace("_", "."))
+    return -value if m.group(1) == "m" else value
+
+
+def _plot_order(path: Path):
+    """Plots grouped by kind, each kind in temperature order (-40, 25, 125, 217, not as text)."""
+    stem = path.stem
+    T = _temperature_of(stem)
+    return (_TEMPERATURE.sub("", stem), T if T is not None else float("-inf"), stem)
+
+
+def _caption(stem: str) -> str:
+    """A readable title for a plot file: ``von_mises_Tm40C_outer_joint`` -> 'von Mises stress at -40 C, outer joint'."""
+    T = _temperature_of(stem)
+    head, _, tail = _TEMPERATURE.sub("@", stem).partition("@")
+    text = " ".join(head.replace("_", " ").split()).replace("von mises", "von Mises stress")
+    if T is not None:
+        text += f" at {T:g} C"
+    tail = " ".join(tail.replace("_", " ").split())
+    return text + (f", {tail}" if tail else "")
+
+
 def single_run_report(folder: Path) -> Path:
     """`reliability report DIR`: the same page for one run (its own plots)."""
     summary_path = folder / "summary.json"
@@ -74,7 +106,7 @@ def single_run_report(folder: Path) -> Path:
     summary = json.loads(summary_path.read_text())
     run = Run(Path(summary.get("case_file", "")), summary["case"], folder, summary, True)
     header, rows = table([run])
-    plots = {p.stem.replace("_", " "): p.name for p in sorted((folder / "plots").glob("*.png"))}
+    plots = {_caption(p.stem): p.name for p in sorted((folder / "plots").glob("*.png"), key=_plot_order)}
     verdicts = []
     cyc = summary.get("cycling") or {}
     if cyc and cyc.get("status") != "complete":

@@ -47,8 +47,9 @@ def plot_dW_per_joint(joints: list[dict], path: Path, title: str) -> None:
         ax.bar(x + (k - 0.5) * 0.38, vals, 0.38, label=f"{side}-side pad", color=colour)
     ax.set_xticks(x, [f"{n}\nDNP {j['dnp_mm']:.2f} mm" for n, j in zip(names, joints)], fontsize=7)
     ax.set_ylabel("dW per cycle (MPa), interface-layer average")
-    ax.set_title(title)
-    ax.legend()
+    ax.set_title(title, pad=28)
+    # above the axes: inside, it covered the tallest (critical) bar
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     atomic_save_figure(fig, path)
     plt.close(fig)

@@ -181,7 +181,8 @@ def _run(case: Case, out: Path, t0: float, progress: bool, mesh_dir: Path, resum
 
         summary["process"] = process_summary(case, process, package)
     if "assembly" in by_role:
-        summary["joints"] = by_role["assembly"].model.info.get("joints", [])
+        summary["joints"] = [{**j, **{k: round(v, 9) for k, v in j.items() if k.endswith("_mm") and isinstance(v, float)}}
+                             for j in by_role["assembly"].model.info.get("joints", [])]
     if primary.model.info.get("dimensions_mm"):
         summary["geometry"]["dimensions_mm"] = primary.model.info["dimensions_mm"]
 

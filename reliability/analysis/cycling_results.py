@@ -56,7 +56,8 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
         dW = last[f"dW_{worst}_MPa"]
         entry = {
             "name": name,
-            "dnp_mm": info.get("dnp_mm"),
+            # to the mesh's precision: 1.7999999999999998 is 1.8 (coordinates carry 12 digits)
+            "dnp_mm": None if info.get("dnp_mm") is None else round(float(info["dnp_mm"]), 9),
             "material": assignment[name].name,
             "cycles": rows,
             "dW_last_cycle_MPa": dW,

@@ -39,10 +39,14 @@ class CaseInfo(pydantic.BaseModel):
         # the name becomes a directory and a file name: keep it to one safe path component, in ASCII so
         # that it is the same file name on every file system and shell (no Unicode normalisation forms)
         if not value.isascii():
+            import unicodedata
+
             bad = next(ch for ch in value if not ch.isascii())
+            plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+            hint = f" (e.g. {plain!r})" if _SAFE_NAME.match(plain) and plain not in (".", "..") else ""
             raise ValueError(
-                f"must be ASCII: {bad!r} (U+{ord(bad):04X}) is not; use 1-80 ASCII letters, digits, '_', '-', "
-                "'.', starting with a letter or digit (e.g. 'Loetstelle' for 'Lötstelle')"
+                f"must be ASCII, and {bad!r} (U+{ord(bad):04X}) is not: use 1-80 ASCII letters, digits, '_', '-', "
+                f"'.', starting with a letter or digit{hint}"
             )
         if not _SAFE_NAME.match(value) or value in (".", ".."):
             raise ValueError(
@@ -306,14 +310,14 @@ def read_toml(path: Path) -> dict:
     not exist" about something that exists; a FIFO or /dev/zero is never
     opened, so nothing blocks or reads forever.
     """
-    from .mesh import path_problem
+    from .mesh import path_problem, shown
 
     path = Path(path)
     problem = path_problem(path, "TOML file")
     if problem == "does not exist":
         raise CaseError(f"{path}: case file does not exist")
     if problem:
-        raise CaseError(f"{path}: {problem}; give a .toml file")
+        raise CaseError(f"{shown(path)}: {problem}; give a .toml file")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:

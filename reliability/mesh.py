@@ -25,6 +25,12 @@ from .model import Model
 GMSH_FIRST_LINES = ("$MeshFormat", "$Comments")  # how every gmsh .msh file (MSH 2 and 4) begins
 
 
+def shown(path: str | Path) -> str:
+    """``path`` for a one-line message: as is, or quoted with escapes if it holds control characters."""
+    text = str(path)
+    return text if text.isprintable() else repr(text)
+
+
 def path_problem(path: str | Path, what: str = "file") -> str | None:
     """Why ``path`` is not a readable regular file (``None`` when it is).
 
@@ -36,7 +42,7 @@ def path_problem(path: str | Path, what: str = "file") -> str | None:
     try:
         st = os.stat(path)
     except ValueError:  # an embedded NUL byte
-        return f"not a usable {what} name"
+        return f"is not a usable {what} name (it contains a NUL character)"
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return "is a symbolic link loop (too many levels of symbolic links)"
@@ -72,7 +78,7 @@ def read_msh(path: str | Path) -> Model:
     path = Path(path)
     problem = path_problem(path, "mesh file")
     if problem:
-        raise MeshError(f"mesh file {path} {problem}")
+        raise MeshError(f"mesh file {shown(path)} {problem}")
     try:
         with open(path, "rb") as f:
             first = f.readline(200)
@@ -83,8 +89,8 @@ def read_msh(path: str | Path) -> Model:
                         f"{path}: not a gmsh mesh: the first line is blank (a .msh file starts with $MeshFormat)")
     head = first.decode("utf-8", "replace").strip()
     if head not in GMSH_FIRST_LINES:
-        shown = head if len(head) <= 40 else head[:37] + "..."
-        raise MeshError(f"{path}: not a gmsh mesh: the first line is {shown!r} (a .msh file starts with "
+        line = head if len(head) <= 40 else head[:37] + "..."
+        raise MeshError(f"{path}: not a gmsh mesh: the first line is {line!r} (a .msh file starts with "
                         "$MeshFormat; write it with gmsh -2 -order 2 or gmsh.write)")
     captured = io.StringIO()
     try:
@@ -135,6 +141,8 @@ def model_from_meshio(raw: meshio.Mesh, source: str) -> Model:
         raise MeshError(f"{source}: triangles in physical surface(s) {unnamed} that have no name")
 
     points = np.asarray(raw.points, dtype=float)
+    if elements.size and (elements.min() < 0 or elements.max() >= points.shape[0]):
+        raise MeshError(f"{source}: triangles refer to nodes that are not in the file")
     if points.shape[1] == 3 and np.any(np.abs(points[:, 2]) > 1e-12 * max(1.0, np.abs(points).max())):
         raise MeshError(f"{source}: nodes with z != 0; a 2D section must lie in the x-y plane")
 
@@ -144,8 +152,12 @@ def model_from_meshio(raw: meshio.Mesh, source: str) -> Model:
     renumber[used] = np.arange(used.size)
     elements = inverse.reshape(elements.shape)
     nodes = points[used, :2].copy()
+    if not np.all(np.isfinite(nodes)):
+        raise MeshError(f"{source}: {int(np.sum(~np.isfinite(nodes).all(axis=1)))} node(s) with a non-finite "
+                        "coordinate (inf or nan)")
 
     elements = _counter_clockwise(nodes, elements, source)
+    _check_elements(nodes, elements, source)
 
     region_tags = sorted(names)
     region_names = [names[t] for t in region_tags]
@@ -190,3 +202,52 @@ def _counter_clockwise(nodes: np.ndarray, elements: np.ndarray, source: str) -> 
         # swap corners 1 and 2; mid-nodes 0-1 <-> 0-2 follow
         elements[flip] = elements[flip][:, [0, 2, 1, 5, 4, 3]]
     return elements
+
+
+# the six nodes of a 6-node triangle in area coordinates (corners, then mid-sides 0-1, 1-2, 2-0)
+_P2_NODES = np.array([[0, 0], [1, 0], [0, 1], [0.5, 0], [0.5, 0.5], [0, 0.5]], dtype=float)
+
+
+def _check_elements(nodes: np.ndarray, elements: np.ndarray, source: str) -> None:
+    """Refuse meshes a solve would turn into a singular or meaningless system.
+
+    Six distinct nodes per triangle; a positive Jacobian at all six nodes (a
+    mid-side node moved past its corners inverts the element: it is the
+    standard validity test of a quadratic triangle); one connected piece (a
+    part touching nothing has no supports).
+    """
+    same = np.zeros(len(elements), dtype=bool)
+    srt = np.sort(elements, axis=1)
+    same |= np.any(srt[:, 1:] == srt[:, :-1], axis=1)
+    if np.any(same):
+        k = int(np.flatnonzero(same)[0])
+        raise MeshError(f"{source}: {int(same.sum())} triangle(s) use the same node twice (first: element {k})")
+    x = nodes[elements]  # (n, 6, 2)
+    r, t = _P2_NODES[:, 0], _P2_NODES[:, 1]
+    # derivatives of the six quadratic shape functions at the six nodes: (6 points, 6 functions)
+    lam = 1 - r - t
+    dr = np.stack([-(4 * lam - 1), 4 * r - 1, 0 * r, 4 * (lam - r), 4 * t, -4 * t], axis=1)
+    dt = np.stack([-(4 * lam - 1), 0 * r, 4 * t - 1, -4 * r, 4 * r, 4 * (lam - t)], axis=1)
+    jr = np.matmul(dr, x)  # (n, 6 points, 2)
+    jt = np.matmul(dt, x)
+    det = jr[..., 0] * jt[..., 1] - jr[..., 1] * jt[..., 0]
+    corners = x[:, :3]
+    scale = np.max(np.sum((corners - np.roll(corners, 1, axis=1)) ** 2, axis=2), axis=1)  # longest edge^2
+    bad = np.any(det <= 1e-12 * scale[:, None], axis=1)
+    if np.any(bad):
+        k = int(np.flatnonzero(bad)[0])
+        raise MeshError(f"{source}: {int(bad.sum())} inverted or collapsed 6-node triangle(s) (Jacobian not positive "
+                        f"at a node; first: element {k} at x = {x[k, 0, 0]:.6g}, y = {x[k, 0, 1]:.6g}); "
+                        "regenerate the mesh")
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(nodes)
+    rows = np.repeat(elements[:, 0], 5)
+    cols = elements[:, 1:].reshape(-1)
+    pieces, label = connected_components(coo_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n)),
+                                         directed=False)
+    if pieces > 1:
+        sizes = np.bincount(label[elements[:, 0]], minlength=pieces)
+        raise MeshError(f"{source}: {pieces} separate pieces (of {', '.join(str(v) for v in sorted(sizes)[::-1][:4])} "
+                        "triangles): a section must be one connected body")

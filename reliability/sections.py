@@ -122,16 +122,16 @@ def mesh_path(case: Case) -> Path:
     FIFO is a one-line error that says which (never "not found" about a path
     that exists, never a traceback from resolving a loop).
     """
-    from .mesh import path_problem
+    from .mesh import path_problem, shown
 
     relative = case.spec.geometry.mesh
     given = case.folder / relative
     problem = path_problem(given, "mesh file")
     if problem == "does not exist":
-        raise case.error("geometry.mesh", relative, f"mesh file not found (looked for {given}; paths are relative "
-                         "to the case file)")
+        raise case.error("geometry.mesh", relative, f"mesh file not found (looked for {shown(given)}; paths are "
+                         "relative to the case file)")
     if problem:
-        raise case.error("geometry.mesh", relative, f"{given} {problem}; give a gmsh .msh file (paths are "
+        raise case.error("geometry.mesh", relative, f"{shown(given)} {problem}; give a gmsh .msh file (paths are "
                          "relative to the case file)")
     try:
         return case.resolve_path(relative)

@@ -150,3 +150,113 @@ def test_fuzz_sweep_files(base, data, tmp_path_factory):
     (work / "s.toml").write_text(to_text(mutant, broken, data.draw(st.text(max_size=6))))
     os.chdir(work)
     check_one(work, ["sweep", "s.toml", "--dry-run", "--out", "out", "--quiet"])
+
+
+# ---- path inputs: symlinks, directories, devices, FIFOs, files that are not what they claim ---------------
+
+PATH_KINDS = ["good", "symlink", "through_linked_dir", "symlink_loop", "broken_symlink", "directory",
+              "symlink_to_directory", "fifo", "symlink_to_fifo", "dev_zero", "dev_null", "empty", "text",
+              "binary", "missing", "trailing_slash", "empty_string", "nul_in_name"]
+
+
+def make_path(kind: str, work: Path, good: Path, name: str) -> str:
+    """A path of ``kind`` inside ``work`` (or a device), standing for the regular file ``good``."""
+    p = work / name
+    if kind == "good":
+        p.write_bytes(good.read_bytes())
+    elif kind == "symlink":
+        os.symlink(good, p)
+    elif kind == "through_linked_dir":
+        (work / "real").mkdir(exist_ok=True)
+        (work / "real" / name).write_bytes(good.read_bytes())
+        if not (work / "linked").exists():
+            os.symlink(work / "real", work / "linked")
+        return f"linked/{name}"
+    elif kind == "symlink_loop":
+        os.symlink(f"{name}.other", p)
+        os.symlink(name, work / f"{name}.other")
+    elif kind == "broken_symlink":
+        os.symlink(work / "nowhere" / name, p)
+    elif kind == "directory":
+        p.mkdir()
+    elif kind == "symlink_to_directory":
+        (work / f"{name}.d").mkdir()
+        os.symlink(work / f"{name}.d", p)
+    elif kind == "fifo":
+        os.mkfifo(p)  # opening it would block: it must never be opened
+    elif kind == "symlink_to_fifo":
+        os.mkfifo(work / f"{name}.fifo")
+        os.symlink(work / f"{name}.fifo", p)
+    elif kind == "dev_zero":
+        return "/dev/zero"  # reading it never ends
+    elif kind == "dev_null":
+        return "/dev/null"
+    elif kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("this is a text file renamed\n")
+    elif kind == "binary":
+        p.write_bytes(bytes(range(256)) * 8)
+    elif kind == "missing":
+        pass
+    elif kind == "trailing_slash":
+        p.write_bytes(good.read_bytes())
+        return f"{name}/"
+    elif kind == "empty_string":
+        return ""
+    elif kind == "nul_in_name":
+        return f"{name}\x00.x"
+    return name
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(mesh_kind=st.sampled_from(PATH_KINDS), case_kind=st.sampled_from(PATH_KINDS),
+       absolute=st.booleans())
+def test_fuzz_paths(base, tmp_path_factory, mesh_kind, case_kind, absolute):
+    """Mesh and case paths that are links, loops, folders, devices, FIFOs, empty or foreign files: one line and
+    exit code 2 (or a valid run) - never a traceback, never a hang on a FIFO or /dev/zero."""
+    d, case = base
+    work = tmp_path_factory.mktemp("p")
+    mesh = make_path(mesh_kind, work, d / "tiny.msh", "mesh.msh")
+    if absolute and mesh and not mesh.startswith("/"):
+        mesh = str(work / mesh)
+    data = copy.deepcopy(case)
+    data["geometry"]["mesh"] = mesh
+    good_case = work / "good_case.txt"
+    good_case.write_text(_toml(data))
+    case_path = make_path(case_kind, work, good_case, "c.toml")
+    if case_kind == "nul_in_name":
+        case_path = "c\x00.toml"
+    os.chdir(work)
+    check_one(work, ["run", case_path or ".", "--quiet", "--out", "out"])
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(data=st.data())
+def test_fuzz_mesh_file_bytes(base, data, tmp_path_factory):
+    """A gmsh file cut short, with bytes changed, lines dropped or junk inserted: one line and exit code 2, or
+    a valid run."""
+    d, case = base
+    raw = bytearray((d / "tiny.msh").read_bytes())
+    for _ in range(data.draw(st.integers(1, 3))):
+        action = data.draw(st.sampled_from(["truncate", "flip", "drop_line", "insert", "duplicate_line"]))
+        at = data.draw(st.integers(0, max(len(raw) - 1, 0)))
+        if action == "truncate":
+            raw = raw[:at]
+        elif action == "flip" and raw:
+            raw[at] = data.draw(st.integers(0, 255))
+        elif action in ("drop_line", "duplicate_line"):
+            lines = bytes(raw).split(b"\n")
+            k = data.draw(st.integers(0, len(lines) - 1))
+            lines[k:k + 1] = [] if action == "drop_line" else [lines[k], lines[k]]
+            raw = bytearray(b"\n".join(lines))
+        else:
+            raw[at:at] = data.draw(st.sampled_from([b"nan", b"-1", b"1e400", b"\n$EndNodes\n", b"99999999999",
+                                                     b"\x00\xff", b" ", b"\n"]))
+    work = tmp_path_factory.mktemp("b")
+    (work / "m.msh").write_bytes(bytes(raw))
+    mutant = copy.deepcopy(case)
+    mutant["geometry"]["mesh"] = "m.msh"
+    (work / "c.toml").write_text(_toml(mutant))
+    os.chdir(work)
+    check_one(work, ["run", "c.toml", "--quiet", "--out", "out"])

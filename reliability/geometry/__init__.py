@@ -9,14 +9,16 @@ user's choices, lays the section out and meshes it into a
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pydantic
 
-from ..errors import GeometryError
+from ..errors import GeometryError, MeshError
 from ..model import Model
 from ..validation import format_error
 from . import fan_out, flip_chip_on_leads, stacked_flip_chip, wlp_paste_plug, wlp_polyimide_land
@@ -132,7 +134,7 @@ def build_cached(request: BuildRequest, path: Path) -> Model:
     The request's hash and the model's metadata live beside the mesh in
     ``<path>.json``; both files are replaced atomically.
     """
-    from ..mesh import read_msh
+    from ..mesh import path_problem, read_msh
     from ..post.files import atomic_write_json
 
     sidecar = path.with_suffix(".json")
@@ -147,9 +149,20 @@ def build_cached(request: BuildRequest, path: Path) -> Model:
             model.info = meta
             model.source = f"builder:{request.family} (cached {path})"
             return model
+    if os.path.lexists(path) and not path.is_file():  # a folder, a FIFO, a link loop: refuse before meshing
+        raise MeshError(f"cannot write the mesh {path}: it {path_problem(path, 'mesh file')}; remove it or give "
+                        "another mesh folder")
     tmp = path.with_name(f".{path.stem}.{key}.partial.msh")
-    model = build(request, tmp)
-    tmp.replace(path)
+    try:
+        model = build(request, tmp)
+        tmp.replace(path)
+        atomic_write_json(sidecar, model.info)
+    except OSError as exc:  # the mesh folder is a file, not writable, full...
+        where = exc.filename2 or exc.filename or path
+        why = "is a file, not a folder" if exc.errno == errno.EEXIST else exc.strerror or type(exc).__name__
+        raise MeshError(f"cannot write the mesh {path} ({where}: {why}); give a writable mesh folder") from None
+    finally:
+        if tmp.is_file():
+            tmp.unlink()
     model.source = f"builder:{request.family} -> {path}"
-    atomic_write_json(sidecar, model.info)
     return model

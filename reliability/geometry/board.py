@@ -9,6 +9,8 @@ board").  The balls' shape is the truncated sphere of :mod:`.ball`.
 
 from __future__ import annotations
 
+import math
+
 import pydantic
 
 from ..errors import GeometryError
@@ -29,6 +31,9 @@ class BoardDimensions(pydantic.BaseModel):
     board_overhang: PositiveNumber = 2.0
 
 
+MAX_BALLS_PER_HALF = 200  # as the Dimensions' balls_per_half field allows (le=200)
+
+
 def ball_positions(half_width: float, pitch: float, ball_width: float, count: int | None, first: float | None = None) -> list[float]:
     """Centres x >= 0 of a row at ``pitch`` symmetric about x = 0 (balls at pitch/2, 3 pitch/2, ...).
 
@@ -36,6 +41,14 @@ def ball_positions(half_width: float, pitch: float, ball_width: float, count: in
     """
     x0 = pitch / 2 if first is None else first
     if count is None:
+        fit = int(math.floor((half_width + 1e-12 - ball_width / 2 - x0) / pitch)) + 1 if pitch > 0 else 0
+        if fit > MAX_BALLS_PER_HALF:
+            # a body in um typed for mm: thousands of balls, minutes of OpenCASCADE before any mesh
+            raise GeometryError(
+                f"{fit:,} balls at ball_pitch = {pitch:g} mm fit in the half width {half_width:g} mm, more than "
+                f"{MAX_BALLS_PER_HALF} (the most balls_per_half allows); check that the dimensions are in mm, "
+                "or give balls_per_half"
+            )
         xs, x = [], x0
         while x + ball_width / 2 <= half_width + 1e-12:
             xs.append(x)

@@ -1,42 +1,60 @@
 """How many elements a built section will have, known before gmsh meshes it.
 
 A mistyped size (``size_mm = 0.0005``, ``joint_size_mm = 1e-5``) or
-dimensions in micrometres typed for millimetres (``body_width = 8000``)
+dimensions in micrometres typed for millimetres (``die_thickness = 300``)
 otherwise start a mesh that grows by tens of MB per second for minutes or
-hours.  :func:`estimate_elements` predicts the count from the geometry after
-the OpenCASCADE fragments (exact areas and curves, a fraction of a second)
-and from the sizes :func:`reliability.geometry.assemble._set_sizes` is about
-to ask for; :func:`check_element_budget` refuses a section above
-``mesh.max_elements`` before a single element exists.
+hours.  Two checks run before gmsh meshes, both against ``mesh.max_elements``:
 
-The model is a density integral, elements = sum of C * integral 1 / h(x)^2 dA:
+1. :func:`lower_bound_from_layout`, from the layout alone (microseconds to a
+   few milliseconds): the regions' areas at their base sizes and the joints'
+   pad bands.  It is 10-70 % of the real count on the default cases (a
+   package full of thin films is mostly what it leaves out), so it only
+   refuses what is hopeless, before OpenCASCADE spends minutes cutting
+   thousands of shapes;
+2. :func:`estimate_elements`, after the OpenCASCADE fragments (exact areas
+   and curves), from the sizes :func:`reliability.geometry.assemble._set_sizes`
+   is about to ask for (0.8 s on the fan-out assembly, whose meshing takes
+   3-5 s; 0.2 s for the runaway cases above).
+
+The estimate is a density integral, elements = sum of C * integral 1 / h(x)^2 dA:
 
 * bulk: every fragment at its own size (``size_mm`` in the package,
-  ``board_size_mm`` in the board, ``A / h^2``); a thin part (a film, a pad:
-  its thinnest dimension over ``feature_elements`` is below the base size)
-  at that finer size, with ``C`` = :data:`DENSITY_THIN` (one element through
-  a film: gmsh puts its boundary nodes h/2 apart) instead of :data:`DENSITY`;
+  ``board_size_mm`` in the board); a thin part (a film, a pad: its thinnest
+  dimension over ``feature_elements`` is below the base size) at that finer
+  size, with ``C`` = :data:`DENSITY_THIN` / ``feature_elements`` (gmsh meshes
+  a film at its thickness with two layers of triangles), at least
+  :data:`DENSITY`;
 * graded zones: the size field of ``_set_sizes`` is evaluated on quadrature
   lines normal to every refined curve (each thin part's and joint's
-  boundary, each joint's pad interfaces): the finer size at the curve,
-  growing at 0.4 per unit distance up to the base size, and inside a joint
-  ``joint_size_mm`` through the ``interface_layer_mm`` band.  A point counts
-  ``1/h^2 - 1/h_bulk^2`` for the curve whose field is the finest there, so
-  the zones of neighbouring features, which overlap, are counted once; the
-  region at a point (for its bulk size, or outside the section) comes from
-  the layout's shapes painted by priority, as the fragments were.  Round
-  ends of a zone around an island are added analytically (:func:`_corners`).
+  boundary, each joint's pad interfaces) and on half disks beyond their
+  ends: the finer size at the curve, growing at 0.4 per unit distance up to
+  the base size, and inside a joint ``joint_size_mm`` through the
+  ``interface_layer_mm`` band.  A point counts ``1/h^2 - 1/h_bulk^2`` only
+  for the curve whose field is the finest there, so the zones of
+  neighbouring features, which overlap, are counted once; the region at a
+  point (for its bulk size, or outside the section) comes from the layout's
+  shapes painted by priority, as the fragments were.
 
 The three densities were measured on meshes made by
-:func:`~reliability.geometry.assemble.build_model`: a block at one size,
-films alone, films inside and on a block, a row of pads.
+:func:`~reliability.geometry.assemble.build_model`: a block at one size (2.34
+triangles per h^2), strips one size thick alone and stacked (4 per boundary
+edge), films inside and on a block and a row of pads (the graded zones, 2.95).
+On those shapes the estimate is within 3 %.
 
-Accuracy, against the real meshes of every family case in ``cases/`` (package
-and assembly sections: 38 meshes, 2,700 to 32,000 elements, calibrated in
-issue 20; ``tests/test_robustness_inputs.py`` rechecks four of them):
-ESTIMATE_ACCURACY below.  Far finer sizes than the defaults - what the limit
-guards against - are dominated by the bulk or band terms, the most accurate
-ones (within 2 % on a block, 5 % on a 4-element band).
+Accuracy (issue 20), estimate / real element count:
+
+* every family case in ``cases/`` at its own sizes, package and assembly
+  sections (38 meshes, 2,656 to 31,835 elements): 0.95 to 1.09, median 1.00
+  (``reliability mesh cases/fan_out_exposed.toml``: 24,836 for 25,598);
+* five families (fan-out, leads, stacked, both WLPs; 10 meshes each) at
+  size_mm/board_size_mm 0.1/0.4: 0.88 to 1.08; 0.025/0.1: 0.96 to 1.05;
+  0.01/0.02 (17 k to 151 k elements): 0.98 to 1.00; joint_size_mm 0.003125:
+  0.95 to 1.09; feature_elements 2: 0.91 to 1.03;
+* fan-out with trace_thickness = 0.0001 (a thin-film-dominated 556 k element
+  mesh): 1.01.
+
+So within -12 % / +10 % everywhere measured; ``tests/test_robustness_inputs.py``
+rechecks four default meshes to 10 %.
 """
 
 from __future__ import annotations
@@ -57,11 +75,8 @@ GROWTH = 1.4  # size ratio between neighbouring elements in the graded zones (as
 # triangles per unit of integral 1/h^2 dA, measured on gmsh meshes made by assemble.build_model:
 DENSITY = 2.34  # a region at a constant size (an equilateral mesh would give 4 / sqrt(3) = 2.31)
 DENSITY_THIN = 4.0  # a film meshed at its thickness: gmsh makes two layers of triangles (4 per boundary edge);
-# with feature_elements = n the film is n elements thick and still two layers: DENSITY_THIN / n, at least DENSITY
+# with feature_elements = n the size is thickness / n and still about two layers: DENSITY_THIN / n, >= DENSITY
 DENSITY_GRADED = 2.95  # graded zones: the triangles come out smaller than the size field asks
-
-# filled in from the calibration (see the module docstring)
-ESTIMATE_ACCURACY = "(calibration pending)"
 
 # The default limit, for the machine this project is sized for (2 cores, 23 GB RAM, no swap).  Measured
 # (issue 20) on the fan-out case refined by size_mm/board_size_mm, thermo-elastic run, pardiso, peak RSS:
@@ -313,7 +328,7 @@ def lower_bound_from_layout(layout, size: float, joint_size: float, interface_la
     """
     board_size = board_size or size
     parts: dict[str, float] = defaultdict(float)
-    shapes = [sh for sh in layout.shapes]
+    shapes = list(layout.shapes)
     boxes = []
     for sh in shapes:
         out = sh.outline

@@ -135,11 +135,20 @@ def _set(data: dict, dotted: str, value) -> None:
     node[parts[-1]] = value
 
 
+def _resolved(path: Path, key: str, source) -> Path:
+    """``path`` made absolute; a symbolic link loop is one line naming the key, not a traceback."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:
+        raise CaseError(f"{source}: {key} = '{path}': cannot be resolved ({exc}); a symbolic link loop? "
+                        "give a regular file") from None
+
+
 def _absolute_paths(raw: dict, base_dir: Path) -> dict:
     out = copy.deepcopy(raw)
     geo = out.get("geometry")
     if isinstance(geo, dict) and isinstance(geo.get("mesh"), str):
-        geo["mesh"] = str((base_dir / geo["mesh"]).resolve())
+        geo["mesh"] = str(_resolved(base_dir / geo["mesh"], "geometry.mesh", base_dir))
     return out
 
 
@@ -205,7 +214,7 @@ def generate(sweep_path: Path, out: Path, durable: bool = True) -> list[dict]:
     writes them again, durably, before anything is solved.
     """
     spec, _ = load_sweep(sweep_path)
-    base_path = (sweep_path.parent / spec.base).resolve()
+    base_path = _resolved(sweep_path.parent / spec.base, "base", sweep_path)
     base_raw = read_toml(base_path)
     base_raw = _absolute_paths(base_raw, base_path.parent)
     stem = spec.name or (base_raw.get("case", {}) or {}).get("name", "case")
@@ -560,7 +569,7 @@ def dry_run(sweep_path: str | Path, out: Path | None = None, workers: int | None
     t0 = time.perf_counter()
     cases = generate(sweep_path, out, durable=False)
     generate_s = time.perf_counter() - t0
-    base_path = (sweep_path.parent / spec.base).resolve()
+    base_path = _resolved(sweep_path.parent / spec.base, "base", sweep_path)
     times, basis = per_case_times(estimate_from, out, base_path)
     if not times:
         first = cases[0]["id"]

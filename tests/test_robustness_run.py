@@ -93,3 +93,16 @@ def test_report_orders_plots_by_temperature_with_readable_titles():
     assert ordered == ["von Mises stress at -40 C", "von Mises stress at 25 C", "von Mises stress at 125 C",
                        "von Mises stress at 217 C"]
     assert _caption("von_mises_Tm40C_outer_joint") == "von Mises stress at -40 C, outer joint"
+
+
+def test_a_symlink_loop_as_a_sweeps_base_is_one_line(tmp_path, monkeypatch, capsys):
+    """Issue 20, item 3, for sweeps: before, Path.resolve's RuntimeError as a traceback."""
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    os.symlink("loop_b.toml", "loop_a.toml")
+    os.symlink("loop_a.toml", "loop_b.toml")
+    (tmp_path / "s.toml").write_text('base = "loop_a.toml"\n[parameters]\n"mesh.size_mm" = [0.1, 0.2]\n')
+    assert main(["sweep", "s.toml", "--dry-run", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "base = " in err[0] and "symbolic link loop" in err[0], err

@@ -212,7 +212,15 @@ def _cmd_materials(args) -> int:
             lo, hi = m.range_C
             rng = "any" if lo == float("-inf") and hi == float("inf") else f"{lo:g} to {hi:g}"
             print(f"{m.name:<22} {_model_kind(m):<12} {rng:<16} {m.description}")
-        return 0
+        from .library import broken_files
+
+        broken = broken_files()
+        for message in broken.values():
+            print(f"error: {message}", file=sys.stderr)
+        if broken:
+            print(f"error: {len(broken)} library file(s) did not load (above); cases that do not use them run",
+                  file=sys.stderr)
+        return 2 if broken else 0
     from .material import find_material
 
     m = find_material(args.name)

@@ -71,6 +71,9 @@ def _first_model(annotation: Any) -> Any:
     return None
 
 
+_SCALAR_TYPES = ("float_type", "float_parsing", "int_type", "int_parsing", "string_type", "bool_type")
+
+
 def format_error(
     err: pydantic.ValidationError,
     source: str | Path,
@@ -81,6 +84,11 @@ def format_error(
     errors = err.errors(include_url=False)
     # a typo shows up twice: as an unknown key and as the missing right one; report the typo
     first = next((e for e in errors if e.get("type") == "extra_forbidden"), errors[0])
+    if isinstance(first.get("input"), dict) and first.get("type") in _SCALAR_TYPES:
+        # a union (number | table): a table given, so its own error says what is wrong, not "a valid number"
+        key0 = dotted(tuple(first.get("loc", ())), prefix)
+        first = next((e for e in errors if dotted(tuple(e.get("loc", ())), prefix).startswith(key0)
+                      and e.get("type") not in _SCALAR_TYPES), first)
     loc = tuple(first.get("loc", ()))
     key = dotted(loc, prefix)
     kind = first.get("type", "")

@@ -338,3 +338,66 @@ def test_an_unusable_mesh_folder(tmp_path, monkeypatch, capsys, kind):
         (tmp_path / "m").write_text("a file")
         expect = "is a file, not a folder"
     one_line_exit_2(capsys, ["mesh", "c.toml", "--out", "m"], "c.toml", "cannot write the mesh", expect)
+
+
+# ---- item 9: one broken material file --------------------------------------------------------------------
+
+MUTATIONS = {
+    "decreasing T_C": (lambda s: s.replace("T_C = [-65, 160, 180, 300]", "T_C = [-65, 180, 160, 300]"),
+                       "alpha3_per_K = {T_C, value}: table temperatures T_C must increase strictly"),
+    "unequal lengths": (lambda s: s.replace("T_C = [-65, 160, 180, 300]", "T_C = [-65, 160, 300]"),
+                        "alpha3_per_K = {T_C, value}: a table needs T_C and value lists of the same length"),
+    "not TOML": (lambda s: s + "\nthis is = = not toml\n", "not valid TOML"),
+    "quoted number": (lambda s: s.replace("E1_MPa = 22000", 'E1_MPa = "22000"'),
+                      "E1_MPa = '22000': expected a number (without quotes)"),
+    "unknown key": (lambda s: s.replace("E1_MPa = 22000", "E1_MPa = 22000\nE9_MPa = 1"), "unknown key 'E9_MPa'"),
+}
+
+
+@pytest.fixture
+def broken_library(tmp_path, monkeypatch, request):
+    """A copy of the library with materials/fr4.toml mutated; the lookup cache cleared around it."""
+    from reliability import library
+
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    for f in (REPO / "materials").glob("*.toml"):
+        (lib / f.name).write_text(f.read_text())
+    mutate, expect = MUTATIONS[request.param]
+    fr4 = lib / "fr4.toml"
+    text = fr4.read_text()
+    assert mutate(text) != text, "the mutation no longer matches materials/fr4.toml"
+    fr4.write_text(mutate(text))
+    monkeypatch.setenv("RELIABILITY_MATERIALS", str(lib))
+    library._load.cache_clear()
+    yield fr4, expect
+    library._load.cache_clear()
+
+
+@pytest.mark.parametrize("broken_library", list(MUTATIONS), indirect=True)
+def test_a_broken_material_file_is_named_with_what_is_wrong(broken_library, tmp_path, monkeypatch, capsys):
+    fr4, expect = broken_library
+    monkeypatch.chdir(tmp_path)
+    line = one_line_exit_2(capsys, ["materials", "fr4"], str(fr4), expect)
+    assert "cannot be used" in line
+
+
+@pytest.mark.parametrize("broken_library", ["decreasing T_C"], indirect=True)
+def test_a_broken_material_file_does_not_block_cases_that_do_not_use_it(broken_library, tmp_path, monkeypatch,
+                                                                         capsys):
+    fr4, expect = broken_library
+    monkeypatch.chdir(tmp_path)
+    # the bimetal case uses silicon and copper only: it runs
+    assert main(run_args(mesh_case(tmp_path, BIMETAL))) == 0
+    summary = (tmp_path / "out" / "summary.json").read_text()
+    assert '"warpage_um"' in summary
+    capsys.readouterr()
+    # the library listing shows the good materials and names the broken file, exit 2
+    assert main(["materials"]) == 2
+    out, err = capsys.readouterr()
+    assert "silicon" in out and "SAC305" in out and "fr4" not in out.split()
+    assert str(fr4) in err and expect in err
+    # a case that uses it gets the file's own error, naming the case key that asked for it
+    (tmp_path / "fo.toml").write_text((REPO / "cases" / "fan_out_exposed.toml").read_text())
+    line = one_line_exit_2(capsys, ["run", "fo.toml", "--quiet", "--out", "out_fo"], "fr4", str(fr4), expect)
+    assert line.startswith("error: fo.toml")

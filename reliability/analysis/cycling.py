@@ -150,12 +150,20 @@ class CyclingRun:
         rec.wall_s += wall - self._mark[2]
         self._mark = (it, fa, wall)
 
-    def _save(self, state: State, rec: CyclingRecord, next_segment: int, p_start) -> None:
+    def _save(self, state: State, rec: CyclingRecord, next_segment: int, p_start,
+              du_prev: np.ndarray | None = None, dT_prev: float = 0.0) -> None:
+        """Checkpoint the converged state with everything the next increment depends on: the
+        predictor (last displacement increment and its dT) and the solver precision, so a resumed
+        run takes the same iterates as an uninterrupted one (the factor itself is taken afresh
+        after every checkpoint in both, see :meth:`run`)."""
         self._totals(rec)
         if self.checkpoint is None:
             return
         arrays = {"u": state.u, "t": np.array(state.t), "T": np.array(state.T),
-                  "next_segment": np.array(next_segment)}
+                  "next_segment": np.array(next_segment),
+                  "du_prev": np.zeros_like(state.u) if du_prev is None else du_prev,
+                  "dT_prev": np.array(dT_prev),
+                  "double": np.array(not getattr(self.problem.solver, "single", False))}
         for i, (st, sig) in enumerate(zip(state.groups, state.stress)):
             arrays[f"g{i}_stress"] = sig
             arrays[f"g{i}_pstart"] = p_start[i]
@@ -169,8 +177,8 @@ class CyclingRun:
 
     def _load(self):
         data = np.load(self.checkpoint, allow_pickle=False)
-        if str(data["key"]) != self.key:
-            return None
+        if str(data["key"]) != self.key or "du_prev" not in data.files:
+            return None  # another case's, or an older format's: start afresh
         groups, stress, p_start = [], [], []
         for i, g in enumerate(self.problem.groups):
             keys = g.model.initial_state(1).keys()
@@ -181,7 +189,10 @@ class CyclingRun:
         birth = None if self.initial is None else self.initial.birth
         state = State(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]),
                       birth=birth)
-        return state, CyclingRecord.from_json(str(data["record"])), int(data["next_segment"]), p_start
+        if bool(data["double"]) and getattr(self.problem.solver, "single", False):
+            self.problem.solver.use_double()  # the interrupted run had switched: so does the resumed one
+        predictor = (data["du_prev"], float(data["dT_prev"]))
+        return state, CyclingRecord.from_json(str(data["record"])), int(data["next_segment"]), p_start, predictor
 
     # --- the run -------------------------------------------------------------------------------
     def run(self, progress: bool = True, resume: bool = False,
@@ -192,11 +203,11 @@ class CyclingRun:
         self._mark = (self.problem.iterations, self.problem.solver.factorizations, t0)
         self.initial = initial
         prof = self.settings.profile
-        state, rec, first, p_start = None, None, 0, None
+        state, rec, first, p_start, predictor = None, None, 0, None, None
         if resume and self.checkpoint is not None and self.checkpoint.is_file():
             loaded = self._load()
             if loaded is not None:
-                state, rec, first, p_start = loaded
+                state, rec, first, p_start, predictor = loaded
         if state is None:
             if initial is not None:
                 if abs(initial.T - prof.segments[0].T0) > 1e-6:
@@ -220,7 +231,8 @@ class CyclingRun:
 
             bar = tqdm(total=round(prof.end_s), initial=round(state.t), unit="s", leave=False,
                        desc="thermal cycling", bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} s {postfix}")
-        du_prev, dT_prev = np.zeros_like(state.u), 0.0
+        du_prev, dT_prev = (np.zeros_like(state.u), 0.0) if predictor is None else predictor
+        self.problem.forget_factor()  # as after every checkpoint: a resumed run starts the same way
         ramp_dT = prof.t_max_C - prof.t_min_C
         try:
             with openblas_single_threaded():  # see there: PARDISO's solves twice as fast
@@ -248,7 +260,10 @@ class CyclingRun:
                                               f"T = {state.T:g} C; {rec.increments} increments, "
                                               f"{self.problem.iterations} iterations, largest band W "
                                               f"{worst:.4g} MPa, {time.perf_counter() - t0:.1f} s")
-                    self._save(state, rec, si + 1, p_start)
+                    self._save(state, rec, si + 1, p_start, du_prev, dT_prev)
+                    # the next increment factorizes afresh, here and in a run resumed from this
+                    # checkpoint, so both take the same iterates (issue 20, item 6)
+                    self.problem.forget_factor()
         finally:
             if bar is not None:
                 bar.close()
@@ -274,7 +289,8 @@ class CyclingRun:
                 last_error = exc
                 rec.cutbacks += 1
                 dt *= 0.5
-        self._save(state, rec, self.settings.profile.segments.index(seg), [g["p"] for g in state.groups])
+        self._save(state, rec, self.settings.profile.segments.index(seg), [g["p"] for g in state.groups],
+                   du_prev, dT_prev)
         where = f"checkpoint {self.checkpoint}" if self.checkpoint else "no checkpoint (none requested)"
         raise ConvergenceError(
             f"increment did not converge at t = {t_new:.1f} s, T = {T_new:.1f} C "

@@ -453,6 +453,11 @@ class InelasticProblem:
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))
 
+    def forget_factor(self) -> None:
+        """Make the next increment factorize its tangent afresh (at a checkpoint: a resumed run has no
+        factor, and an uninterrupted one must not keep an advantage over it)."""
+        self._has_factor = False
+
     def increment(self, state_n: State, t: float, T: float, u_guess: np.ndarray | None = None) -> State:
         """Solution of one increment from ``state_n`` to (t, T); see :meth:`_direction` for the steps.
 

@@ -399,9 +399,11 @@ def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> Non
     band_index = None
     if crit:
         band_index = next(i for i, b in enumerate(run.bands) if b.joint == crit["name"] and b.side == crit["interface"])
-        lines = ["t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain"]
-        lines += [f"{t:.6g},{T:.6g},{c},{tau[band_index]:.6g},{g[band_index]:.6g}"
-                  for t, T, c, tau, g in zip(rec.t, rec.T, rec.cycle, rec.band_tau, rec.band_gamma)]
+        total = rec.band_gamma_total if len(rec.band_gamma_total) == len(rec.t) else [None] * len(rec.t)
+        lines = ["t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain,total_shear_strain"]
+        lines += [f"{t:.6g},{T:.6g},{c},{tau[band_index]:.6g},{g[band_index]:.6g},"
+                  + ("" if gt is None else f"{gt[band_index]:.6g}")
+                  for t, T, c, tau, g, gt in zip(rec.t, rec.T, rec.cycle, rec.band_tau, rec.band_gamma, total)]
         atomic_write_text(out / "hysteresis.csv", "\n".join(lines) + "\n")
         info["hysteresis_csv"] = "hysteresis.csv"
     # final state fields: accumulated inelastic strain and work density

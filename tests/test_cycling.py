@@ -129,7 +129,15 @@ def test_cycling_files_and_plots(small_run):
     for name in ("warpage_vs_time.csv", "hysteresis.csv"):
         lines = (small_run / name).read_text().splitlines()
         assert len(lines) > 40
-    assert lines[0] == "t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain"
+    assert lines[0] == "t_s,T_C,cycle,shear_stress_MPa,inelastic_shear_strain,total_shear_strain"
+    # the total shear strain is the inelastic one plus the elastic tau / G(T) of SAC305 (band averages of
+    # one material at one temperature: exact up to the csv's 6 digits)
+    sac = get_material("SAC305")
+    rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:]])
+    G = np.array([sac.elastic.stiffness(T)[3, 3] for T in rows[:, 1]])
+    elastic = rows[:, 5] - rows[:, 4]
+    assert np.allclose(elastic, rows[:, 3] / G, rtol=1e-3, atol=2e-8)
+    assert np.max(np.abs(elastic)) > 1e-4  # the elastic part is there: not a copy of the inelastic column
     for png in ("hysteresis_critical_joint.png", "dW_per_joint.png", "inelastic_strain_critical_joint.png",
                 "warpage_vs_temperature.png", "von_mises_last_cycle_dwell_hot.png",
                 "von_mises_last_cycle_dwell_cold.png"):

@@ -68,6 +68,9 @@ class CyclingRecord:
     iterations: int = 0
     factorizations: int = 0
     wall_s: float = 0.0
+    # per increment: band-averaged total gamma_xy per band (from the birth reference), whose loop
+    # with tau closes once the cycle stabilises (the inelastic component drifts with ratcheting)
+    band_gamma_total: list = dataclasses.field(default_factory=list)
 
     @staticmethod
     def empty() -> "CyclingRecord":
@@ -105,6 +108,16 @@ class CyclingRun:
                 local = np.flatnonzero(model.element_region[g.elements] == r)
                 if local.size:
                     self.joint_points[joint["name"]] = (gi, (local[:, None] * Q + np.arange(Q)).ravel())
+        # the bands' points as (element, quadrature point) of the whole mesh, for their total strain
+        els, self._band_q, self._band_slices, start = [], [], [], 0
+        for b in self.bands:
+            els.append(problem.groups[b.group].elements[b.points // Q])
+            self._band_q.append(b.points % Q)
+            self._band_slices.append(slice(start, start + b.points.size))
+            start += b.points.size
+        self._band_elements, self._band_inverse = (np.unique(np.concatenate(els), return_inverse=True)
+                                                   if els else (np.zeros(0, dtype=np.int64), None))
+        self._band_q = np.concatenate(self._band_q) if self._band_q else np.zeros(0, dtype=np.int64)
         self.wall_s = 0.0
         self.initial: State | None = None
         self.dwell_ends: dict[str, State] = {}  # "dwell_hot" / "dwell_cold" of the last cycle (not on resume)
@@ -116,6 +129,17 @@ class CyclingRun:
             tau.append(b.average(state.stress[b.group][:, 3]))
             gam.append(b.average(state.groups[b.group]["eps_p"][:, 3]))
         return tau, gam
+
+    def _band_total_shear(self, state: State) -> list[float]:
+        """Band-averaged total engineering shear strain gamma_xy (from the birth reference)."""
+        if not self.bands:
+            return []
+        eps = self.problem.total_strain(state.u, self._band_elements)
+        birth = state.birth
+        if birth is not None and birth.eps_birth is not None:
+            eps = eps - birth.eps_birth[self._band_elements]
+        g = eps[self._band_inverse, self._band_q, 3]
+        return [float(np.sum(g[sl] * b.weights) / np.sum(b.weights)) for b, sl in zip(self.bands, self._band_slices)]
 
     def _warpage(self, state: State) -> float:
         if not self.warpage_surface:
@@ -131,6 +155,7 @@ class CyclingRun:
         tau, gam = self._band_shear(state)
         rec.band_tau.append(tau)
         rec.band_gamma.append(gam)
+        rec.band_gamma_total.append(self._band_total_shear(state))
 
     def _cycle_end(self, rec: CyclingRecord, state: State, p_start: list[np.ndarray]) -> list[np.ndarray]:
         rec.cycle_W.append([b.average(state.groups[b.group]["W"]) for b in self.bands])

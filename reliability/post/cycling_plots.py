@@ -14,24 +14,32 @@ from .files import atomic_save_figure  # noqa: E402
 
 
 def plot_hysteresis(rec, band_index: int, label: str, path: Path) -> None:
-    """Band-averaged shear stress vs inelastic shear strain, one colour per cycle."""
+    """Band-averaged shear stress against total and against inelastic shear strain, one colour per cycle.
+
+    Left: tau_xy against the total engineering shear strain, the loop a test would measure; it closes
+    once the cycle has stabilised and its area is the cycle's shear work.  Right: against the inelastic
+    component, which drifts from cycle to cycle where the joint ratchets.
+    """
     tau = np.array(rec.band_tau)[:, band_index]
-    gam = np.array(rec.band_gamma)[:, band_index]
+    panels = [(np.array(rec.band_gamma)[:, band_index], "inelastic shear strain gamma_xy (-)")]
+    total = getattr(rec, "band_gamma_total", None)
+    if total is not None and len(total) == len(tau) and len(tau):
+        panels.insert(0, (np.array(total)[:, band_index], "total shear strain gamma_xy (-)"))
     cyc = np.array(rec.cycle)
-    fig, ax = plt.subplots(figsize=(7, 5))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 5), squeeze=False)
     cmap = plt.get_cmap("viridis", max(cyc.max() + 1, 2))
-    for c in np.unique(cyc):
-        sel = cyc == c
-        # join each cycle to the last point of the previous one so loops close visually
-        idx = np.flatnonzero(sel)
-        if c > 0 and idx[0] > 0:
-            idx = np.concatenate(([idx[0] - 1], idx))
-        ax.plot(gam[idx], tau[idx], "-", color=cmap(c), lw=1.6, label="cool-down" if c == 0 else f"cycle {c}")
-    ax.set_xlabel("inelastic shear strain gamma_xy (-), interface-layer average")
-    ax.set_ylabel("shear stress tau_xy (MPa), interface-layer average")
-    ax.set_title(f"hysteresis: {label}")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    for ax, (gam, xlabel) in zip(axes[0], panels):
+        for c in np.unique(cyc):
+            # join each cycle to the last point of the previous one so loops close visually
+            idx = np.flatnonzero(cyc == c)
+            if c > 0 and idx[0] > 0:
+                idx = np.concatenate(([idx[0] - 1], idx))
+            ax.plot(gam[idx], tau[idx], "-", color=cmap(c), lw=1.6, label="cool-down" if c == 0 else f"cycle {c}")
+        ax.set_xlabel(f"{xlabel}, interface-layer average")
+        ax.set_ylabel("shear stress tau_xy (MPa), interface-layer average")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"hysteresis: {label}")
     atomic_save_figure(fig, path)
     plt.close(fig)
 

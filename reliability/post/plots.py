@@ -107,12 +107,20 @@ def plot_element_field(
     mag = auto_magnification(model, u) if magnification is None else magnification
     x0, y0, x1, y1 = model.bounding_box() if zoom is None else zoom
     aspect = (y1 - y0) / max(x1 - x0, 1e-12)
-    width = 11.0
-    height = float(np.clip(width * aspect + 1.6, 3.0, 9.0))
-    fig, ax = plt.subplots(figsize=(width, height))
+    if aspect < 0.4:  # a whole (wide) section: full width, the colour bar under it
+        width = 11.0
+        height = float(np.clip(width * aspect + 1.6, 3.0, 9.0))
+        fig, ax = plt.subplots(figsize=(width, height))
+        bar = dict(orientation="horizontal", fraction=0.08, pad=0.25, aspect=40)
+    else:  # a zoom (about square): the figure as wide as the plot, the colour bar beside it, so no
+        # empty band is left between them
+        plot_h = 6.0
+        plot_w = float(np.clip(plot_h / aspect, 3.0, 10.0))
+        fig, ax = plt.subplots(figsize=(plot_w + 2.4, plot_h + 1.9), layout="constrained")
+        bar = dict(orientation="vertical", fraction=0.06, pad=0.02, aspect=30)
     pc = draw_field(ax, model, u, values, mag, vmin, vmax, zoom, cmap)
     ax.set_title(f"{title}\ndeformation magnified x{mag:g}")
-    cb = fig.colorbar(pc, ax=ax, orientation="horizontal", fraction=0.08, pad=0.25, aspect=40)
+    cb = fig.colorbar(pc, ax=ax, **bar)
     cb.set_label(label)
     atomic_save_figure(fig, path)
     plt.close(fig)

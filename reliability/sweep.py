@@ -44,6 +44,7 @@ import pydantic
 from .case import case_from_dict, read_toml
 from .errors import CaseError, ReliabilityError
 from .post.files import atomic_write_bytes, atomic_write_json, atomic_write_text
+from .post.progress import on_terminal, progress_line
 from .results import metrics
 from .sections import preflight
 from .validation import STRICT, format_error
@@ -328,19 +329,28 @@ def run_sweep(sweep_path: str | Path, out: Path | None = None, workers: int | No
             futures[fut] = c
         results = {}
         bar = None
-        if progress:
+        lines = progress and not on_terminal()  # a log: one line per finished case instead of a bar
+        if progress and not lines:
             from tqdm import tqdm
 
-            bar = tqdm(total=len(cases), desc=f"sweep {sweep_path.stem}", unit="case", disable=None)
-        for fut in as_completed(futures):
+            bar = tqdm(total=len(cases), desc=f"sweep {sweep_path.stem}", unit="case")
+        t_start = time.perf_counter()
+        for done, fut in enumerate(as_completed(futures), start=1):
             c = futures[fut]
             try:
                 results[c["id"]] = fut.result()
             except Exception as exc:  # the task itself died (e.g. its worker, more often than retries)
                 results[c["id"]] = {"status": "failed", "message": f"task lost: {exc}", "outputs": {}}
+            r = results[c["id"]]
             if bar is not None:
-                bar.set_postfix_str(f"{c['id']}: {results[c['id']]['status']}")
+                bar.set_postfix_str(f"{c['id']}: {r['status']}")
                 bar.update(1)
+            elif lines:
+                wall = r.get("run_wall_time_s", r.get("wall_time_s"))
+                took = f", its run {wall:.1f} s" if isinstance(wall, (int, float)) else ""
+                why = f": {r['message']}" if r["status"] == "failed" and r.get("message") else ""
+                progress_line(f"sweep {sweep_path.stem}: case {done}/{len(cases)} {c['id']} {r['status']}{took}{why}; "
+                              f"{time.perf_counter() - t_start:.1f} s since the start")
         if bar is not None:
             bar.close()
     finally:

@@ -55,12 +55,17 @@ def table(path):
     return pd.read_csv(path).drop(columns=["wall_time_s"])
 
 
-def test_six_case_sweep_equals_one_by_one(sweep_dir, monkeypatch):
+def test_six_case_sweep_equals_one_by_one(sweep_dir, monkeypatch, capsys):
     d = sweep_dir()
     monkeypatch.chdir(d)
-    assert main(["sweep", "s.toml", "--workers", "2", "--out", "out", "--quiet"]) == 0
+    assert main(["sweep", "s.toml", "--workers", "2", "--out", "out"]) == 0
     df = pd.read_csv(d / "out" / "sweep.csv")
     assert len(df) == 6 and set(df["status"]) == {"complete"}
+    # not on a terminal (a log, CI): one line per finished case, numbered (issue 20, item 14)
+    err = capsys.readouterr().err
+    done = [line for line in err.splitlines() if "sweep s: case " in line]
+    assert [line.split("case ")[1].split()[0] for line in done] == [f"{i}/6" for i in range(1, 7)], err
+    assert all(" complete, its run " in line for line in done), done
     for _, row in df.iterrows():
         summary = run_case(d / "out" / "cases" / f"{row['case']}.toml", d / "single" / row["case"], progress=False,
                            mesh_dir=d / "m")

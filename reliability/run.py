@@ -22,7 +22,6 @@ from .fem.constraints import line_orientation
 from .model import Model
 from .post.files import atomic_write_json
 from .post.outdir import claimed
-from .post.plots import auto_magnification, plot_element_field, plot_warpage_profiles
 from .post.vtu import STRESS_NAMES, nodal_average, write_pvd, write_vtu
 from .sections import MESH_DIR, Section, sections
 
@@ -269,6 +268,8 @@ def _write_plots(out: Path, case: Case, primary: Section, primary_states: dict, 
     model = primary.model
     vmax = max(float(s.von_mises.mean(axis=1).max()) for s in states) or None
     umax_state = max(states, key=lambda s: float(np.abs(s.u).max()))
+    from .post.plots import auto_magnification, plot_element_field, plot_warpage_profiles  # matplotlib: only here
+
     mag = case.spec.output.magnification or auto_magnification(model, umax_state.u)
     sft = case.spec.analysis.stress_free_temperature_C
     origin = (f"elastic, not a real stress in inelastic regions; stress-free at {sft:g} C" if sft is not None
@@ -388,7 +389,6 @@ class _CyclingFailed(Exception):
 
 
 def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> None:
-    from .post.cycling_plots import plot_dW_per_joint, plot_hysteresis, plot_warpage_loop
     from .post.files import atomic_write_text
 
     lines = ["t_s,T_C,cycle,assembly_warpage_um"]
@@ -428,6 +428,9 @@ def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> Non
                   "state at the end of the last cycle")
     if not case.spec.output.plots:
         return
+    from .post.cycling_plots import plot_dW_per_joint, plot_hysteresis, plot_warpage_loop  # matplotlib: only here
+    from .post.plots import plot_element_field
+
     plots = out / "plots"
     if crit:
         plot_hysteresis(rec, band_index, f"{crit['name']} {crit['interface']}-side interface layer "

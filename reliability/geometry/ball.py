@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.optimize import brentq
 
 from ..errors import GeometryError
 
@@ -70,6 +69,8 @@ def ball_from_volume(volume: float, a1: float, a2: float) -> TruncatedSphere:
     if volume <= 0 or a1 <= 0 or a2 <= 0:
         raise GeometryError("ball volume and pad radii must be positive")
     hi = 2.0 * (3.0 * volume / (4.0 * math.pi)) ** (1 / 3) * 1.01
+    from scipy.optimize import brentq  # 0.3 s of import: only where a ball is sized
+
     h = brentq(lambda x: truncated_sphere_volume(a1, a2, x) - volume, 1e-12, hi, xtol=1e-15, rtol=1e-14)
     return ball_from_standoff(h, a1, a2)
 

@@ -65,7 +65,6 @@ from dataclasses import dataclass, field
 
 import gmsh
 import numpy as np
-from matplotlib.path import Path as PolyPath
 from scipy.spatial import cKDTree
 
 from ..errors import MeshError
@@ -142,6 +141,8 @@ class _Painter:
             if out[0] == "rect":
                 inside = (y >= out[2]) & (y <= out[4])
             elif out[0] == "poly":
+                from matplotlib.path import Path as PolyPath  # 0.3 s of import: only when estimating
+
                 inside = PolyPath(np.asarray(out[1], dtype=float)).contains_points(xy[cand])
             else:
                 _, xc, y_top, ball = out

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from reliability.case import read_toml
 from reliability.run import run_case
-from reliability.sweep import _toml
+from reliability.sweep import to_toml
 
 REPO = Path(__file__).resolve().parent.parent
 MAIN = REPO / "cases" / "fan_out_exposed.toml"
@@ -43,7 +43,7 @@ def _variant(case: Path, work: Path, tag: str, overrides: dict) -> Path:
         else:
             table[last] = value
     path = work / f"{tag}.toml"
-    path.write_text(_toml(raw))
+    path.write_text(to_toml(raw))
     return path
 
 

@@ -101,9 +101,9 @@ class Case:
 
     def to_toml(self) -> str:
         """The case as TOML text (a case file; the mesh path absolute)."""
-        from .sweep import _toml
+        from .sweep import to_toml
 
-        return _toml(self._data)
+        return to_toml(self._data)
 
     def write(self, path: PathLike) -> Path:
         """Write the case file to ``path``; returns the path."""
@@ -361,7 +361,7 @@ class SweepResults:
 def _sweep_file(sweep, out: Optional[PathLike]) -> tuple[Path, Path]:
     """The sweep file and the output folder; a dict sweep is written to ``out/sweep.toml`` (its base a
     path, relative to the current folder, or a :class:`Case`, written to ``out/sweep_base.toml``)."""
-    from .sweep import _toml
+    from .sweep import to_toml
 
     if not isinstance(sweep, Mapping):
         path = Path(sweep)
@@ -379,7 +379,7 @@ def _sweep_file(sweep, out: Optional[PathLike]) -> tuple[Path, Path]:
     path = out / "sweep.toml"
     from .post.files import atomic_write_text
 
-    atomic_write_text(path, _toml({"base": str(base_path.resolve()), **spec}))
+    atomic_write_text(path, to_toml({"base": str(base_path.resolve()), **spec}))
     return path, out
 
 

@@ -153,7 +153,7 @@ def _absolute_paths(raw: dict, base_dir: Path) -> dict:
     return out
 
 
-def _toml(value, key_path="") -> str:
+def to_toml(value, key_path="") -> str:
     """Minimal TOML writer for case data (tables, scalars, lists of scalars)."""
     def scalar(v):
         if isinstance(v, bool):
@@ -179,7 +179,7 @@ def _toml(value, key_path="") -> str:
     text = "\n".join(lines) + ("\n" if lines else "")
     for k, v in tables:
         path = f"{key_path}.{_toml_string(k)}" if key_path else _toml_string(k)
-        text += f"\n[{path}]\n" + _toml(v, path)
+        text += f"\n[{path}]\n" + to_toml(v, path)
     return text
 
 
@@ -204,7 +204,7 @@ def case_variant(base_path: Path, overrides: dict, name: str | None = None) -> s
         _set(raw, key, value)
     if name is not None:
         raw.setdefault("case", {})["name"] = name
-    return _toml(raw)
+    return to_toml(raw)
 
 
 def generate(sweep_path: Path, out: Path, durable: bool = True) -> list[dict]:
@@ -233,7 +233,7 @@ def generate(sweep_path: Path, out: Path, durable: bool = True) -> list[dict]:
             raise CaseError(f"{base_path}: [case] must be a table")
         raw["case"]["name"] = cid
         path = out / "cases" / f"{cid}.toml"
-        text = _toml(raw)
+        text = to_toml(raw)
         try:
             tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:  # pragma: no cover - writer bug guard

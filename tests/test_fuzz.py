@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from reliability.cli import main
 from reliability.geometry.strip import layered_strip
-from reliability.sweep import _toml
+from reliability.sweep import to_toml
 
 HERE = Path(__file__).parent
 
@@ -82,7 +82,7 @@ def mutated(draw, base: dict):
 
 def to_text(data, draw_broken: bool, junk: str) -> str:
     try:
-        text = _toml({k: v for k, v in data.items() if v is not None and not (isinstance(v, dict) and any(x is None for x in v.values()))})
+        text = to_toml({k: v for k, v in data.items() if v is not None and not (isinstance(v, dict) and any(x is None for x in v.values()))})
     except Exception:
         text = json.dumps(data, default=str)  # not TOML at all: must be refused cleanly
     if draw_broken:
@@ -141,7 +141,7 @@ def test_fuzz_case_files(base, data, tmp_path_factory):
 def test_fuzz_sweep_files(base, data, tmp_path_factory):
     d, case = base
     work = tmp_path_factory.mktemp("s")
-    (work / "base.toml").write_text(_toml(case))
+    (work / "base.toml").write_text(to_toml(case))
     sweep = {"base": "base.toml",
              "parameters": {"materials.layer_top": ["silicon", "copper"], "analysis.temperatures_C": [[-40], [125]]},
              "sampling": {"method": "grid", "seed": 1, "n": 3}}
@@ -223,7 +223,7 @@ def test_fuzz_paths(base, tmp_path_factory, mesh_kind, case_kind, absolute):
     data = copy.deepcopy(case)
     data["geometry"]["mesh"] = mesh
     good_case = work / "good_case.txt"
-    good_case.write_text(_toml(data))
+    good_case.write_text(to_toml(data))
     case_path = make_path(case_kind, work, good_case, "c.toml")
     if case_kind == "nul_in_name":
         case_path = "c\x00.toml"
@@ -257,6 +257,6 @@ def test_fuzz_mesh_file_bytes(base, data, tmp_path_factory):
     (work / "m.msh").write_bytes(bytes(raw))
     mutant = copy.deepcopy(case)
     mutant["geometry"]["mesh"] = "m.msh"
-    (work / "c.toml").write_text(_toml(mutant))
+    (work / "c.toml").write_text(to_toml(mutant))
     os.chdir(work)
     check_one(work, ["run", "c.toml", "--quiet", "--out", "out"])

@@ -4,6 +4,7 @@
     python bench/bench_process.py --pairs 3          # more alternations
     python bench/bench_process.py --steps-only       # the process table only (no cycling runs)
     python bench/bench_process.py --max-step-K 5 10 20   # convergence and cost of the ramp increment
+    python bench/bench_process.py --all-points [CASE]    # built-points-only update against all points
 
 The main job is ``cases/fan_out_exposed.toml`` (claimed process, then 3 JEDEC G
 cycles); its reference is ``cases/fan_out_exposed_single_sft.toml``, the same
@@ -63,12 +64,47 @@ def process_table(summary: dict) -> list[str]:
     return lines
 
 
+SMALL_WLP = REPO / "cases" / "wlp_polyimide_land.toml"
+
+
+def all_points(case: Path, pairs: int) -> None:
+    """ACTIVE_ONLY on and off, alternating, on one case without cycling: the process wall and the 25 C
+    warpage (which must agree)."""
+    from reliability.analysis import incremental
+
+    print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}, "
+          f"{time.strftime('%Y-%m-%d %H:%M')}; case {case.name} (process only, no cycling)")
+    print("\n| pair | built points only (s) | all points (s) | ratio | warpage 25 C built / all (um) |")
+    print("|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        no_cycling = {"analysis.cycling": None}
+        _run(case, work, "warm", no_cycling)
+        for k in range(pairs):
+            out = {}
+            for flag in (True, False):
+                incremental.ACTIVE_ONLY = flag
+                try:
+                    out[flag] = _run(case, work, f"{k}_{flag}", no_cycling)
+                finally:
+                    incremental.ACTIVE_ONLY = True
+            w = {f: next(r["warpage_um"] for r in out[f][0]["temperatures"] if r["T_C"] == 25.0) for f in out}
+            print(f"| {k + 1} | {out[True][1]:.1f} | {out[False][1]:.1f} | {out[False][1] / out[True][1]:.2f} | "
+                  f"{w[True]:.6g} / {w[False]:.6g} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pairs", type=int, default=2)
     ap.add_argument("--steps-only", action="store_true")
     ap.add_argument("--max-step-K", type=float, nargs="*", default=None)
+    ap.add_argument("--all-points", nargs="?", const=str(SMALL_WLP), default=None, metavar="CASE",
+                    help="process wall time with the Anand update of built points only (ACTIVE_ONLY, the "
+                    "default) against every point of a partly built group (the old path), alternating; "
+                    "default case: a small board-level WLP")
     args = ap.parse_args()
+    if args.all_points:
+        return all_points(Path(args.all_points), args.pairs)
     print(f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}, "
           f"{time.strftime('%Y-%m-%d %H:%M')}")
     with tempfile.TemporaryDirectory() as tmp:

@@ -16,7 +16,7 @@ from .errors import CaseError
 from .process.claimed import claimed_steps
 from .process.limits import jeita_limit, judge
 from .process.section import ProcessResult, run_process
-from .process.steps import Reflow, _RegionStep
+from .process.steps import Reflow, RegionStep
 from .sections import Section
 
 STRESS_BASIS = "process history: solder at its viscoplastic state, elastic parts from their birth references"
@@ -32,10 +32,10 @@ def _check_regions(case: Case, secs: list[Section]) -> None:
     """Every region a case's own step names is in some section (one line naming the step otherwise)."""
     known = set().union(*(s.model.region_names for s in secs))
     for i, step in enumerate(case.steps or []):
-        names = list(step.regions) if isinstance(step, _RegionStep) else list(getattr(step, "join", []))
+        names = list(step.regions) if isinstance(step, RegionStep) else list(getattr(step, "join", []))
         for r in names:
             if r not in known:
-                key = "regions" if isinstance(step, _RegionStep) else "join"
+                key = "regions" if isinstance(step, RegionStep) else "join"
                 raise CaseError(f"{case.path}: process.steps[{i}].{key} = {r!r}: not a region of the model; "
                                 f"regions: {', '.join(sorted(known))}")
 
@@ -44,7 +44,7 @@ def _for_section(steps, present: set[str]):
     """The steps with the regions a section does not have left out (a step left with none goes)."""
     out, index = [], []
     for i, step in enumerate(steps):
-        if isinstance(step, _RegionStep):
+        if isinstance(step, RegionStep):
             regions = [r for r in step.regions if r in present]
             if not regions:
                 continue

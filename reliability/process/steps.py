@@ -59,7 +59,7 @@ class Dwell(_Step):
         h.dwell(60.0 * self.duration_min)
 
 
-class _RegionStep(_Step):
+class RegionStep(_Step):
     """A step acting on named regions of the model."""
 
     regions: list[str] = pydantic.Field(min_length=1)
@@ -69,7 +69,7 @@ class _RegionStep(_Step):
         return ", ".join(self.regions)
 
 
-class Activate(_RegionStep):
+class Activate(RegionStep):
     """The regions are born strain-free at the current temperature, on the body as deformed now."""
 
     kind: Literal["activate"] = "activate"
@@ -85,7 +85,7 @@ class Activate(_RegionStep):
         h.activate(self.regions)
 
 
-class Deactivate(_RegionStep):
+class Deactivate(RegionStep):
     """The regions' elements are removed (carrier release, grinding): their forces are released."""
 
     kind: Literal["deactivate"] = "deactivate"
@@ -97,7 +97,7 @@ class Deactivate(_RegionStep):
         h.deactivate(self.regions)
 
 
-class Cure(_RegionStep):
+class Cure(RegionStep):
     """A hold during which the regions shrink by their material's ``cure_shrinkage_linear``."""
 
     kind: Literal["cure"] = "cure"
@@ -168,7 +168,7 @@ def parse_step(data: dict) -> _Step:
 
 def regions_named(steps) -> set[str]:
     """Every region a list of steps names."""
-    return {r for s in steps if isinstance(s, _RegionStep) for r in s.regions} | \
+    return {r for s in steps if isinstance(s, RegionStep) for r in s.regions} | \
         {r for s in steps if isinstance(s, Reflow) for r in s.join}
 
 

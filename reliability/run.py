@@ -389,6 +389,7 @@ class _CyclingFailed(Exception):
 
 
 def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> None:
+    from .constitutive.state import equivalent_inelastic_strain, inelastic_work
     from .post.files import atomic_write_text
 
     lines = ["t_s,T_C,cycle,assembly_warpage_um"]
@@ -413,8 +414,8 @@ def _write_cycling_files(case, section, run, state, rec, info, out: Path) -> Non
     W_el = np.zeros(model.n_elements)
     vm_el = np.zeros(model.n_elements)
     for g, st, sig in zip(problem.groups, state.groups, state.stress):
-        p_el[g.elements] = st["p"].reshape(g.elements.size, -1).mean(axis=1)
-        W_el[g.elements] = st["W"].reshape(g.elements.size, -1).mean(axis=1)
+        p_el[g.elements] = equivalent_inelastic_strain(st).reshape(g.elements.size, -1).mean(axis=1)
+        W_el[g.elements] = inelastic_work(st).reshape(g.elements.size, -1).mean(axis=1)
     from .analysis.thermoelastic import von_mises
 
     for g, sig in zip(problem.groups, state.stress):

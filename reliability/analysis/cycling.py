@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constitutive.state import equivalent_inelastic_strain, inelastic_strain, inelastic_work
 from ..errors import ConvergenceError
 from ..fem.threads import openblas_single_threaded
 from ..post.files import atomic_write_bytes
@@ -127,7 +128,7 @@ class CyclingRun:
         tau, gam = [], []
         for b in self.bands:
             tau.append(b.average(state.stress[b.group][:, 3]))
-            gam.append(b.average(state.groups[b.group]["eps_p"][:, 3]))
+            gam.append(b.average(inelastic_strain(state.groups[b.group])[:, 3]))
         return tau, gam
 
     def _band_total_shear(self, state: State) -> list[float]:
@@ -158,13 +159,13 @@ class CyclingRun:
         rec.band_gamma_total.append(self._band_total_shear(state))
 
     def _cycle_end(self, rec: CyclingRecord, state: State, p_start: list[np.ndarray]) -> list[np.ndarray]:
-        rec.cycle_W.append([b.average(state.groups[b.group]["W"]) for b in self.bands])
-        rec.cycle_p.append([b.average(state.groups[b.group]["p"]) for b in self.bands])
+        rec.cycle_W.append([b.average(inelastic_work(state.groups[b.group])) for b in self.bands])
+        rec.cycle_p.append([b.average(equivalent_inelastic_strain(state.groups[b.group])) for b in self.bands])
         pmax = {}
         for name, (gi, pts) in self.joint_points.items():
-            pmax[name] = float(np.max(state.groups[gi]["p"][pts] - p_start[gi][pts]))
+            pmax[name] = float(np.max(equivalent_inelastic_strain(state.groups[gi])[pts] - p_start[gi][pts]))
         rec.cycle_pmax.append(pmax)
-        return [g["p"].copy() for g in state.groups]
+        return [equivalent_inelastic_strain(g).copy() for g in state.groups]
 
     # --- checkpoint --------------------------------------------------------------------------
     def _totals(self, rec: CyclingRecord) -> None:
@@ -206,7 +207,7 @@ class CyclingRun:
             return None  # another case's, or an older format's: start afresh
         groups, stress, p_start = [], [], []
         for i, g in enumerate(self.problem.groups):
-            keys = g.model.initial_state(1).keys()
+            keys = g.model.state_fields
             groups.append({k: data[f"g{i}_{k}"] for k in keys})
             stress.append(data[f"g{i}_stress"])
             p_start.append(data[f"g{i}_pstart"])
@@ -244,7 +245,7 @@ class CyclingRun:
                 state.T = prof.segments[0].T0
             rec = CyclingRecord.empty()
             self._record(rec, state, 0)
-            p_start = [g["p"].copy() for g in state.groups]
+            p_start = [equivalent_inelastic_strain(g).copy() for g in state.groups]
             if prof.segments[0].kind != "cooldown":
                 p_start = self._cycle_end(rec, state, p_start)  # "cycle 0": the stress-free start
         self.record = rec
@@ -314,7 +315,7 @@ class CyclingRun:
                 last_error = exc
                 rec.cutbacks += 1
                 dt *= 0.5
-        self._save(state, rec, self.settings.profile.segments.index(seg), [g["p"] for g in state.groups],
+        self._save(state, rec, self.settings.profile.segments.index(seg), [equivalent_inelastic_strain(g) for g in state.groups],
                    du_prev, dT_prev)
         where = f"checkpoint {self.checkpoint}" if self.checkpoint else "no checkpoint (none requested)"
         raise ConvergenceError(

@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from . import j2
+from .state import REPORTED, make_state
 
 KELVIN = 273.15
 
@@ -262,9 +263,12 @@ class AnandModel:
         self.params = params
         self.elastic = elastic  # ElasticLaw (isotropic)
 
+    # s: deformation resistance (MPa); rate: the last equivalent inelastic strain rate (1/s), the local
+    # Newton's starting point
+    state_fields = {**REPORTED, "s": (), "rate": ()}
+
     def initial_state(self, n: int) -> dict:
-        return {"eps_p": np.zeros((n, 4)), "s": np.full(n, self.params.s0_MPa), "p": np.zeros(n), "W": np.zeros(n),
-                "rate": np.zeros(n)}
+        return make_state(self.state_fields, n, {"s": self.params.s0_MPa})
 
     def moduli(self, T_C: float) -> tuple[float, float]:
         D = self.elastic.stiffness(T_C)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import j2
+from .state import REPORTED, make_state
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,10 @@ class BilinearModel:
         self.params = params
         self.elastic = elastic
 
+    state_fields = {**REPORTED, "beta": (4,)}  # beta: the back stress (MPa)
+
     def initial_state(self, n: int) -> dict:
-        return {"eps_p": np.zeros((n, 4)), "beta": np.zeros((n, 4)), "p": np.zeros(n), "W": np.zeros(n)}
+        return make_state(self.state_fields, n)
 
     def moduli(self, T_C: float) -> tuple[float, float]:
         D = self.elastic.stiffness(T_C)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from .models import inelastic_model
+from .state import REPORTED, equivalent_inelastic_strain, inelastic_strain, make_state
 
 XX, YY, ZZ, XY = 0, 1, 2, 3
 
@@ -31,8 +32,10 @@ class _Elastic:
     def __init__(self, elastic):
         self.elastic = elastic
 
+    state_fields = REPORTED  # an elastic point keeps only the reported (zero) quantities
+
     def initial_state(self, n):
-        return {"eps_p": np.zeros((n, 4)), "p": np.zeros(n), "W": np.zeros(n)}
+        return make_state(self.state_fields, n)
 
     def update(self, eps, T_C, dt, state, eps_th, stress_n=None):
         D = np.broadcast_to(self.elastic.stiffness(T_C), (eps.shape[0], 4, 4))
@@ -118,8 +121,8 @@ def run_test(material, test: str, T_C: float, strain_rate: float = 1e-3, strain:
         out_t.append(t)
         out_e.append(eps[XX])
         out_s.append(sig[XX])
-        out_ep.append(state["eps_p"][0, XX])
-        out_p.append(state["p"][0])
+        out_ep.append(inelastic_strain(state)[0, XX])
+        out_p.append(equivalent_inelastic_strain(state)[0])
     return PointHistory(np.array(out_t), np.array(out_e), np.array(out_s), np.array(out_ep), np.array(out_p), T_C)
 
 

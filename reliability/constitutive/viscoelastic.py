@@ -54,6 +54,7 @@ import numpy as np
 
 from . import j2
 from .shift import Shift, make_shift
+from .state import REPORTED, make_state
 
 
 @dataclass(frozen=True)
@@ -156,10 +157,13 @@ class ViscoelasticModel:
         return storage, loss
 
     # --- the solver's interface --------------------------------------------------------------------
+    @property
+    def state_fields(self) -> dict:
+        # h: the branch stresses' history variables per Prony term; eps_m: the last mechanical strain
+        return {**REPORTED, "h": (self.E.size, 4), "eps_m": (4,)}
+
     def initial_state(self, n: int) -> dict:
-        m = self.E.size
-        return {"h": np.zeros((n, m, 4)), "eps_m": np.zeros((n, 4)), "eps_p": np.zeros((n, 4)),
-                "p": np.zeros(n), "W": np.zeros(n)}
+        return make_state(self.state_fields, n)
 
     def effective_modulus(self, dxi: float) -> tuple[np.ndarray, np.ndarray, float]:
         """Branch decay exp(-dxi/tau), weights E_i g_i and the algorithmic modulus over a reduced-time step."""

@@ -73,6 +73,9 @@ class GeometrySpec(pydantic.BaseModel):
     symmetry_line: Optional[str] = None
     board: bool = True
     half: bool = True
+    # "section": the 2D half section (default); "quarter_3d": the family as a 3D quarter model of
+    # 10-node tetrahedra (free package, linear thermo-elastic; docs/3d.md, reliability/geometry/quarter3d.py)
+    model: Literal["section", "quarter_3d"] = "section"
     dimensions_mm: dict[str, object] = {}
 
     @pydantic.model_validator(mode="after")
@@ -151,7 +154,8 @@ class CyclingSpec(pydantic.BaseModel):
 
 class AnalysisSpec(pydantic.BaseModel):
     model_config = STRICT
-    kinematics: Literal[KINEMATICS]  # type: ignore[valid-type]
+    # required for a 2D section; does not apply to geometry.model = "quarter_3d" (checked in _check_model_3d)
+    kinematics: Optional[Literal[KINEMATICS]] = None  # type: ignore[valid-type]
     # one stress-free temperature for every material: only with process.sequence = "none"
     stress_free_temperature_C: Optional[Number] = None
     temperatures_C: Optional[list[Number]] = None
@@ -363,8 +367,21 @@ def case_from_dict(raw: dict, path: Path) -> Case:
     except pydantic.ValidationError as err:
         raise CaseError(format_error(err, path, CaseSpec)) from None
     case = Case(path=path, spec=spec, defined=defined, raw=raw)
+    _check_model_3d(case)
     case.steps = _parse_steps(case)
     return case
+
+
+def _check_model_3d(case: Case) -> None:
+    """``geometry.model``: a section needs its kinematics; a quarter_3d model refuses what does not apply."""
+    g, a, path = case.spec.geometry, case.spec.analysis, case.path
+    if g.model == "section":
+        if a.kinematics is None:
+            raise CaseError(f"{path}: missing required key 'analysis.kinematics'")
+        return
+    from .analysis.quarter3d import check_quarter_case
+
+    check_quarter_case(case)
 
 
 def _parse_steps(case: Case) -> list | None:

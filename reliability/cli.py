@@ -343,9 +343,17 @@ def _cmd_report(args) -> int:
 
 
 def _cmd_export_ccx(args) -> int:
+    from .case import load_case
     from .export.calculix import export_case
 
-    for path in export_case(args.case, args.out):
+    case = load_case(args.case)
+    if case.spec.geometry.model == "quarter_3d":  # 3D quarter model: C3D10 deck (reliability/export/calculix3d.py)
+        from .export.calculix3d import export_case3d
+
+        paths = export_case3d(case)(args.out)
+    else:
+        paths = export_case(args.case, args.out)
+    for path in paths:
         print(f"{path}   (run: ccx {path.with_suffix('')})")
     return 0
 

@@ -60,6 +60,10 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     case = load_case(case_path)
     out = Path(out_dir) if out_dir is not None else Path("results") / case.name
     with claimed(out):
+        if case.spec.geometry.model == "quarter_3d":  # the 3D quarter model (free package, linear; docs/3d.md)
+            from .run3d import run_quarter3d
+
+            return run_quarter3d(case, out, t0, progress)
         return _run(case, out, t0, progress, mesh_dir, resume)
 
 

@@ -20,7 +20,9 @@ def test_there_are_cases():
 def test_case_preflights(path):
     case = load_case(path)
     preflight(case)
-    if case.spec.geometry.family is not None and not path.stem.endswith("single_sft"):
+    # a quarter_3d case has no process history yet (docs/3d.md): one stress-free temperature
+    if (case.spec.geometry.family is not None and not path.stem.endswith("single_sft")
+            and case.spec.geometry.model == "section"):
         assert case.sequence == "claimed" and case.spec.analysis.stress_free_temperature_C is None
     else:
         assert case.sequence == "none" and case.spec.analysis.stress_free_temperature_C is not None

@@ -1,0 +1,118 @@
+"""CalculiX / Abaqus input deck of a 3D model: C3D10 elements, the same materials, supports and temperatures.
+
+Node order: ours (skfem's P2 tetrahedron: corners, then edges 0-1, 1-2, 0-2,
+0-3, 1-3, 2-3) is the C3D10 order, so elements are written as they are.
+C3D10 integrates with 4 points, as we do (:mod:`reliability.fem.geometry3d`).
+One linear ``*STEP`` per temperature under a uniform temperature field from
+the stress-free temperature; thermal expansion as *secant* coefficients
+referred to ZERO = T_ref at the analysis and table temperatures (exact
+there; see :mod:`reliability.export.calculix` for why).
+
+Orthotropic axes in 3D: ours (1, 2, 3) = model (x, y, z) = CalculiX (x, y, z),
+so the engineering constants go in unpermuted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..material import Material
+from ..model import Model
+from .calculix import _material_cards, _temperatures
+
+
+def _secant3(mat: Material, T: float, T_ref: float) -> np.ndarray:
+    from ..constitutive.elastic3d import thermal_strain3d
+
+    if abs(T - T_ref) < 1e-9:
+        h = 1e-3
+        return thermal_strain3d(mat.elastic, T_ref + h, T_ref)[:3] / h
+    return thermal_strain3d(mat.elastic, T, T_ref)[:3] / (T - T_ref)
+
+
+def _material_cards3d(name: str, mat: Material, temps: list[float], T_ref: float) -> list[str]:
+    if mat.elastic.symmetry == "isotropic":
+        return _material_cards(name, mat, temps, T_ref)  # the same cards as 2D
+    lines = [f"*MATERIAL, NAME={name}", "*ELASTIC, TYPE=ENGINEERING CONSTANTS"]
+    Ts = _temperatures(mat, temps, T_ref)
+    p = mat.elastic.props
+    for T in Ts:
+        v = [p[k](T) for k in ("E1_MPa", "E2_MPa", "E3_MPa", "nu12", "nu13", "nu23", "G12_MPa", "G13_MPa",
+                               "G23_MPa")]
+        lines.append(", ".join(f"{x:.10g}" for x in v[:8]))
+        lines.append(f"{v[8]:.10g}, {T:.10g}")
+    lines.append(f"*EXPANSION, TYPE=ORTHO, ZERO={T_ref:.10g}")
+    for T in Ts:
+        a = _secant3(mat, T, T_ref)
+        lines.append(f"{a[0]:.12g}, {a[1]:.12g}, {a[2]:.12g}, {T:.10g}")
+    return lines
+
+
+def write_deck3d(path: Path, model: Model, assignment: dict[str, Material], T_ref: float,
+                 temperatures: list[float], fixed: np.ndarray) -> Path:
+    """Write ``path`` (.inp) for a 10-node tetrahedral model; ``fixed`` (3 N,) bool, our supports."""
+    out = ["** reliability -> CalculiX deck (3D, linear thermo-elastic, C3D10)", "*HEADING",
+           f"{model.source}; 3D; stress-free at {T_ref:g} C", "*NODE, NSET=NALL"]
+    out += [f"{i}, {x:.12g}, {y:.12g}, {z:.12g}" for i, (x, y, z) in enumerate(model.nodes, start=1)]
+    for r, region in enumerate(model.region_names):
+        elems = np.flatnonzero(model.element_region == r)
+        out.append(f"*ELEMENT, TYPE=C3D10, ELSET=E_{region}")
+        out += [f"{e + 1}, " + ", ".join(str(n + 1) for n in model.elements[e]) for e in elems]
+    names: dict[int, str] = {}
+    for mat in assignment.values():
+        names.setdefault(id(mat), f"M{len(names) + 1}_{mat.name}"[:80].replace(" ", "_"))
+    done = set()
+    for region, mat in assignment.items():
+        if region not in model.region_names:
+            continue
+        name = names[id(mat)]
+        if name not in done:
+            out += _material_cards3d(name, mat, temperatures, T_ref)
+            done.add(name)
+        out.append(f"*SOLID SECTION, ELSET=E_{region}, MATERIAL={name}")
+    out.append("*BOUNDARY")
+    out += [f"{d // 3 + 1}, {d % 3 + 1}, {d % 3 + 1}, 0" for d in np.flatnonzero(fixed)]
+    out += ["*INITIAL CONDITIONS, TYPE=TEMPERATURE", f"NALL, {T_ref:.10g}"]
+    for T in temperatures:
+        out += ["*STEP", "*STATIC", "*TEMPERATURE", f"NALL, {T:.10g}", "*NODE PRINT, NSET=NALL", "U", "*END STEP"]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out) + "\n")
+    return path
+
+
+def read_dat_displacements3d(path: Path, n_nodes: int) -> list[np.ndarray]:
+    """Nodal displacements (n_nodes, 3) of every step from a CalculiX ``.dat`` file."""
+    steps, current = [], None
+    for line in Path(path).read_text().splitlines():
+        if "displacements (vx,vy,vz)" in line:
+            current = np.zeros((n_nodes, 3))
+            steps.append(current)
+            continue
+        parts = line.split()
+        if current is not None and len(parts) == 4:
+            try:
+                node = int(parts[0])
+            except ValueError:
+                continue
+            if 1 <= node <= n_nodes:
+                current[node - 1] = [float(v) for v in parts[1:]]
+    return steps
+
+
+def export_case3d(case) -> callable:
+    """Deck writer of a ``model = "quarter_3d"`` case: ``write(out_dir) -> [path]`` (C3D10, one step per
+    temperature from the case's stress-free temperature, our supports)."""
+    from ..analysis.quarter3d import build_quarter
+    from ..analysis.thermoelastic3d import quarter_supports
+
+    def write(out_dir) -> list[Path]:
+        model, assignment = build_quarter(case)
+        a = case.spec.analysis
+        deck = Path(out_dir) / f"{case.name}_package.inp"
+        return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C),
+                             [float(t) for t in a.temperatures_C], quarter_supports(model))]
+
+    return write

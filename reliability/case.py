@@ -225,15 +225,47 @@ class ProcessSpec(pydantic.BaseModel):
         return value
 
 
-FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
+FATIGUE_MODELS = ("darveaux", "syed", "engelmaier", "morrow", "coffin_manson")
+DEFAULT_FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
 
 
 class FatigueCaseSpec(pydantic.BaseModel):
-    """Which fatigue models to evaluate, and Darveaux's averaging layer."""
+    """Which fatigue models to evaluate, Darveaux's averaging layer, and the calibration cited.
+
+    ``calibration``: a file written by ``reliability calibrate`` (docs/fatigue.md), absolute or relative
+    to the current directory like ``results/`` and ``meshes/``; its fitted constants replace the
+    solder's literature constants, and the lives carry its name and scatter band."""
 
     model_config = STRICT
-    models: list[Literal[FATIGUE_MODELS]] = list(FATIGUE_MODELS)  # type: ignore[valid-type]
+    models: list[Literal[FATIGUE_MODELS]] = list(DEFAULT_FATIGUE_MODELS)  # type: ignore[valid-type]
     interface_layer_mm: PositiveNumber = 0.025
+    calibration: Optional[str] = None
+
+    @pydantic.field_validator("calibration")
+    @classmethod
+    def _readable(cls, value: str | None) -> str | None:
+        from .analysis.calibration import load_calibration
+
+        if value is not None:
+            try:
+                load_calibration(value)
+            except CaseError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    _calibration_data: object = pydantic.PrivateAttr(default=None)
+
+    @pydantic.model_validator(mode="after")
+    def _load_calibration(self):
+        from .analysis.calibration import load_calibration
+
+        self._calibration_data = None if self.calibration is None else load_calibration(self.calibration)
+        return self
+
+    @property
+    def calibration_data(self):
+        """The cited calibration (:class:`reliability.analysis.calibration.Calibration`), or None."""
+        return self._calibration_data
 
 
 class OutputSpec(pydantic.BaseModel):

@@ -71,11 +71,10 @@ def _cmd_run(args) -> int:
         if crit:
             print(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
                   f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {crit['stabilisation_note']}")
-            for model, life in crit["life"].items():
-                if life.get("available"):
-                    print(f"  {model:<11} N63.2 = {life['N63_2_cycles']:,.0f} cycles, N1% = {life['N1_cycles']:,.0f}")
-                else:
-                    print(f"  {model:<11} not available: {life['reason']}")
+            from .analysis.cycling_results import life_lines
+
+            for line in life_lines(crit):
+                print(line if line.startswith(" ") else f"  {line}")
     return 0
 
 
@@ -335,6 +334,14 @@ def _cmd_sweep(args) -> int:
     return 0
 
 
+def _cmd_calibrate(args) -> int:
+    from .calibration import calibrate
+
+    _, lines = calibrate(Path(args.calibration), args.out, progress=not args.quiet)
+    print("\n".join(lines))
+    return 0
+
+
 def _cmd_report(args) -> int:
     from .post.report import single_run_report
 
@@ -443,6 +450,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dry run: time per case from a results folder, its summary.json, a sweep folder, or seconds")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sweep)
+
+    p = sub.add_parser("calibrate", help="fit the fatigue constants to test vehicles (measured N63.2)",
+                       description="Read CALIBRATION.toml: [calibration] name (and optional models, description, "
+                       "out) and [[vehicle]] tables, each a case file (case = ...: run, or its results reused "
+                       "while unchanged) or a results folder (results = ...: its summary.json is read) with the "
+                       "measured N63_2_cycles and optionally weibull_shape. Fits each model's constants for this "
+                       "tool's method, holding the literature exponents unless enough vehicles fit them "
+                       "(Darveaux: one common scale for one vehicle, K1 and K3 for two or more; Syed: W'; "
+                       "Engelmaier: F; Morrow: W_f' (m with 3+); Coffin-Manson: eps_f' (c with 3+)), prints "
+                       "the fit with its residuals, and writes calibrations/<name>.toml with the constants, "
+                       "residuals, vehicles and the method (section, kinematics, averaging layer, joint element "
+                       "size, solder model). A case cites it: [fatigue] calibration = \"calibrations/<name>.toml\". "
+                       "See docs/fatigue.md.")
+    p.add_argument("calibration", help="calibration input (TOML), paths in it relative to it")
+    p.add_argument("--out", help="calibration file to write (default calibrations/<name>.toml)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars when a vehicle case is run")
+    p.set_defaults(func=_cmd_calibrate)
 
     p = sub.add_parser("report", help="self-contained HTML report of one run",
                        description="Write DIR/report.html: inputs, results table, plots (embedded).")

@@ -203,13 +203,31 @@ class SyedSpec(pydantic.BaseModel):
 
 
 class EngelmaierSpec(pydantic.BaseModel):
-    """N50 = 1/2 (dgamma / (2 eps_f'))^(1/c); c = c0 + c1 T_sj + c2 ln(1 + 360 / t_D)."""
+    """N50 = 1/2 (dgamma / (2 eps_f'))^(1/c); c = c0 + c1 T_sj + c2 ln(1 + 360 / t_D);
+    dgamma = F L_D |dalpha| dT / h, F the non-ideal factor (IPC-D-279: 0.5-1.5, 1 by default)."""
 
     model_config = STRICT
     eps_f: PositiveNumber = 0.325
     c0: Number = -0.442
     c1_per_C: Number = -6e-4
     c2: Number = 1.74e-2
+    F: PositiveNumber = 1.0
+
+
+class MorrowSpec(pydantic.BaseModel):
+    """Morrow energy model dW = W_f' N^m: W_f' in MPa, fatigue exponent m < 0."""
+
+    model_config = STRICT
+    W_f_MPa: PositiveNumber
+    m: float = pydantic.Field(lt=0.0)
+
+
+class CoffinMansonSpec(pydantic.BaseModel):
+    """dgamma_p / 2 = eps_f' (2 N50)^c on the FE inelastic shear strain range; c < 0."""
+
+    model_config = STRICT
+    eps_f: PositiveNumber
+    c: float = pydantic.Field(lt=0.0)
 
 
 class WeibullSpec(pydantic.BaseModel):
@@ -222,6 +240,8 @@ class FatigueSpec(pydantic.BaseModel):
     darveaux: Optional[DarveauxSpec] = None
     syed: Optional[SyedSpec] = None
     engelmaier: Optional[EngelmaierSpec] = None
+    morrow: Optional[MorrowSpec] = None
+    coffin_manson: Optional[CoffinMansonSpec] = None
     weibull: WeibullSpec = WeibullSpec()
 
 

@@ -1,4 +1,4 @@
-"""Content hash of a run: case, meshes, materials and code version.
+"""Content hash of a run: case, meshes, materials, the cited calibration and code version.
 
 A result folder can be reused exactly when this hash matches the one stored
 in its ``summary.json``: the same case data (TOML content, not file times),
@@ -19,6 +19,8 @@ def content_hash(case, sections) -> str:
     blob = {
         "version": __version__,
         "case": case.raw,
+        # a calibration the case cites, by content: rewritten under the same name, the lives change
+        "calibration": getattr(case.spec.fatigue.calibration_data, "sha256", None),
         "sections": [
             {
                 "role": s.role,

@@ -364,7 +364,8 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         info.update(status="failed", message=str(exc))
         if getattr(run, "record", None) is not None and len(run.record.cycle_W) > 1:
             info.update(summarize(run, run.record, section.assignment, case.spec.fatigue.models,
-                                  profile.mean_temperature_C(), cyc.dwell_min))
+                                  profile.mean_temperature_C(), cyc.dwell_min,
+                                  calibration=case.spec.fatigue.calibration_data))
         raise _CyclingFailed(info, exc) from None
     info.update(status="complete")
     info["solver"] = {
@@ -380,7 +381,7 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         "wall_time_s": round(rec.wall_s, 2),
     }
     info.update(summarize(run, rec, section.assignment, case.spec.fatigue.models, profile.mean_temperature_C(),
-                          cyc.dwell_min))
+                          cyc.dwell_min, calibration=case.spec.fatigue.calibration_data))
     _write_cycling_files(case, section, run, state, rec, info, out)
     return info
 

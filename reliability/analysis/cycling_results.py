@@ -1,4 +1,12 @@
-"""Per-cycle joint results, the critical joint and fatigue life from a cycling record."""
+"""Per-cycle joint results, the critical joint and fatigue life, with its basis, from a cycling record.
+
+Besides the FE damage measures (dW, inelastic strain per cycle and pad
+interface) every joint gets the inputs of the Engelmaier closed form
+(:func:`effective_ctes`), and the critical joint's lives carry their basis:
+joint, interface, cycle used, stabilisation over the last two cycles, the
+method (section, kinematics, averaging layer, joint element size, solder
+model) and the constants used (a calibration's, or the literature's).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +14,7 @@ import math
 
 import numpy as np
 
+from .calibration import NO_CALIBRATION, method_differences
 from .fatigue import joint_life
 
 
@@ -40,11 +49,184 @@ def stabilisation_note(change_percent: float | None) -> str:
     return f"stabilised: dW changed {change_percent:.1f} % over the last two cycles (below {STABILISED_PERCENT:g} %)"
 
 
-def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwell_min: float) -> dict:
-    """The ``cycling`` block of summary.json (units in every key)."""
+# --- Engelmaier closed-form inputs ----------------------------------------------------------------
+
+COLUMNS = 200  # vertical sample lines between the neutral point and the outermost joint
+
+
+def column_thickness(corners: np.ndarray, x: float) -> np.ndarray:
+    """(E,) length of the vertical line x = const inside each straight-sided triangle, corners (E, 3, 2)."""
+    xa, ya = corners[:, :, 0], corners[:, :, 1]
+    xb, yb = np.roll(xa, -1, axis=1), np.roll(ya, -1, axis=1)
+    dx = xb - xa
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (x - xa) / dx
+    hit = (dx != 0) & (t >= 0) & (t <= 1)
+    y = ya + np.where(hit, t, 0.0) * (yb - ya)
+    top = np.where(hit, y, -np.inf).max(axis=1)
+    bot = np.where(hit, y, np.inf).min(axis=1)
+    return np.where(np.isfinite(top) & np.isfinite(bot), np.maximum(top - bot, 0.0), 0.0)
+
+
+def column_ctes(model, elements: np.ndarray, E: np.ndarray, alpha: np.ndarray, stations: np.ndarray) -> np.ndarray:
+    """E t-weighted CTE sum(E alpha t) / sum(E t) of the given elements along vertical lines at ``stations``
+    (nan where the line crosses none of them); a loop over the stations, vectorized over the elements."""
+    corners = model.nodes[model.elements[elements, :3]]
+    xmin, xmax = corners[:, :, 0].min(axis=1), corners[:, :, 0].max(axis=1)
+    out = np.full(len(stations), np.nan)
+    for i, x in enumerate(stations):
+        near = np.flatnonzero((xmin <= x) & (xmax >= x))
+        if near.size == 0:
+            continue
+        Et = column_thickness(corners[near], float(x)) * E[near]
+        if Et.sum() > 0:
+            out[i] = float((Et * alpha[near]).sum() / Et.sum())
+    return out
+
+
+def effective_ctes(model, assignment, t_min_C: float, t_max_C: float, joints: list[dict]) -> dict[str, dict]:
+    """The Engelmaier inputs of every joint: {name: {dnp_mm, height_mm, alpha_*_per_K, delta_alpha_per_K,
+    delta_T_K}} or {name: {reason}}.
+
+    Choice (docs/fatigue.md): each body (package above the joints, board below them) expands freely
+    in the plane of the section; at a station x its layers act in parallel, so the column CTE is the
+    E t-weighted mean alpha(x) = sum_i E_i alpha_i t_i / sum_i E_i t_i over the layers the vertical
+    line at x crosses (Turner's rule of mixtures); the free displacement at the joint is the integral
+    of alpha(x) dT from the neutral point to the joint, so the effective CTE is the mean of alpha(x)
+    over [neutral point, joint].  alpha_i is the secant CTE over the cycle,
+    (eps_th(T_max) - eps_th(T_min)) / dT, in-plane (alpha1 of an orthotropic layer); E_i is taken at
+    the mean cyclic temperature (a viscoelastic layer: its glassy modulus).  Limits: no bending
+    (warpage lowers the real mismatch of a thin package on a thick board), no coupling through the
+    joints' stiffness, one plane (a section through the centre row, not the diagonal, unless the
+    section is the diagonal one).  Regions: package = element centroids above the package's bottom
+    surface, board = centroids below the board's top (bottom minus stand-off); the joints belong to
+    neither.
+    """
+    info = model.info
+    y_bottom = info.get("package_bottom_y_mm")
+    standoff = info.get("standoff_mm")
+    if model.nodes.shape[1] != 2:
+        reason = "the Engelmaier closed form's CTEs are formed on 2D sections only (this model is not 2D)"
+        return {j["name"]: {"reason": reason} for j in joints}
+    if y_bottom is None or standoff is None or not joints:
+        reason = "the model gives no package bottom and stand-off (a mesh-file model): no Engelmaier closed form"
+        return {j["name"]: {"reason": reason} for j in joints}
+    joint_regions = {j["name"] for j in joints}
+    regions = [r for r in model.region_names if r not in joint_regions and r in assignment]
+    dT = float(t_max_C - t_min_C)
+    Tm = 0.5 * (t_min_C + t_max_C)
+    n_reg = len(model.region_names)
+    E_r, a_r = np.zeros(n_reg), np.zeros(n_reg)
+    for r in regions:
+        m = assignment[r]
+        i = model.region_index(r)
+        E_r[i] = m.elastic.youngs_modulus(Tm)
+        a_r[i] = m.elastic.thermal_strain(t_max_C, t_min_C)[0] / dT
+    ycen = model.nodes[model.elements[:, :3], 1].mean(axis=1)
+    reg = model.element_region
+    active = np.isin(reg, [model.region_index(r) for r in regions])
+    pkg = active & (ycen > y_bottom)
+    brd = active & (ycen < y_bottom - standoff)
+    E_e, a_e = E_r[reg], a_r[reg]
+    # the neutral point: x = 0 for a half section (the symmetry line), else the package's middle
+    half = bool(info.get("half", True))
+    xs = [float(j["x_mm"]) for j in joints]
+    if half:
+        x0 = 0.0
+    else:
+        xe = model.nodes[model.elements[pkg][:, :3], 0]
+        x0 = 0.5 * (float(xe.min()) + float(xe.max())) if xe.size else 0.0
+    reach = max(abs(x - x0) for x in xs)
+    out = {}
+    for side in (1.0, -1.0):
+        these = [j for j, x in zip(joints, xs) if (x - x0) * side >= 0 and j["name"] not in out]
+        if not these:
+            continue
+        # midpoints of COLUMNS equal strips from the neutral point to the farthest joint on this side
+        s = (np.arange(COLUMNS) + 0.5) / COLUMNS * reach
+        cols = {}
+        for name, mask in (("package", pkg), ("board", brd)):
+            idx = np.flatnonzero(mask)
+            cols[name] = column_ctes(model, idx, E_e[idx], a_e[idx], x0 + side * s)
+        edges = np.arange(COLUMNS + 1) / COLUMNS * reach
+        for j in these:
+            L = float(j.get("dnp_mm", abs(float(j["x_mm"]) - x0)))
+            h = float(j.get("standoff_mm", standoff))
+            r = min(abs(float(j["x_mm"]) - x0), reach)
+            used = s - 0.5 * reach / COLUMNS < r - 1e-12
+            if not np.all(np.isfinite(cols["package"][used])) or not np.all(np.isfinite(cols["board"][used])):
+                out[j["name"]] = {"reason": "a station between the neutral point and the joint has no package or "
+                                  "board layer: no Engelmaier closed form"}
+                continue
+            mean = {}
+            for name in ("package", "board"):
+                # the mean of alpha(x) over [0, r]: midpoint rule on the strips, the last one partial
+                cum = np.concatenate([[0.0], np.cumsum(np.nan_to_num(cols[name]) * reach / COLUMNS)])
+                mean[name] = float(np.interp(r, edges, cum) / r) if r > 0 else float(cols[name][0])
+            alpha_p, alpha_b = mean["package"], mean["board"]
+            out[j["name"]] = {"dnp_mm": L, "height_mm": h, "alpha_package_per_K": alpha_p,
+                              "alpha_board_per_K": alpha_b, "delta_alpha_per_K": abs(alpha_b - alpha_p),
+                              "delta_T_K": dT, "cte_basis": "E t-weighted in-plane secant CTE of the layers over "
+                              "the joint, averaged from the neutral point to the joint (docs/fatigue.md)"}
+    return out
+
+
+# --- the method of a run ----------------------------------------------------------------------------
+
+def run_method(run, layer_mm: float) -> dict:
+    """What the FE damage measure depends on (a calibration's constants belong to this)."""
     model = run.problem.model
-    joints_info = {j["name"]: j for j in model.info.get("joints", [])}
+    sizes = []
+    for b in (run.bands if model.nodes.shape[1] == 2 else []):  # triangles; a 3D model: no size recorded
+        g = run.problem.groups[b.group]
+        Q = run.problem.Q
+        elems = np.unique(g.elements[b.points // Q])
+        P = model.nodes[model.elements[elems, :3]]
+        area = 0.5 * np.abs((P[:, 1, 0] - P[:, 0, 0]) * (P[:, 2, 1] - P[:, 0, 1])
+                            - (P[:, 2, 0] - P[:, 0, 0]) * (P[:, 1, 1] - P[:, 0, 1]))
+        sizes.append(np.sqrt(2.0 * area))  # the leg of a right isosceles triangle of that area
+    size = float(np.median(np.concatenate(sizes))) if sizes else None
+    kinds = sorted({g.model.kind for g in run.problem.groups if g.material.name in
+                    {m for m in _joint_materials(run)}})
+    return {
+        "section": str(model.info.get("section", "centre_line")),
+        "kinematics": run.problem.kin.name,
+        "interface_layer_mm": float(layer_mm),
+        "joint_element_size_mm": None if size is None else round(size, 6),
+        "solder_model": ",".join(kinds) if kinds else None,
+    }
+
+
+def _joint_materials(run):
+    model = run.problem.model
+    names = {j["name"] for j in model.info.get("joints", [])}
+    out = set()
+    for g in run.problem.groups:
+        regs = {model.region_names[i] for i in np.unique(model.element_region[g.elements])}
+        if regs & names:
+            out.add(g.material.name)
+    return out
+
+
+def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwell_min: float,
+              calibration=None) -> dict:
+    """The ``cycling`` block of summary.json (units in every key).
+
+    ``fatigue_models`` is the case's ``[fatigue] models`` list; ``calibration`` the calibration it cites
+    (:class:`reliability.analysis.calibration.Calibration`, or None: the literature constants)."""
+    model = run.problem.model
+    layer = float(getattr(run.settings, "interface_layer_mm", 0.025))
+    method = run_method(run, layer)
+    joints_list = [j for j in model.info.get("joints", []) if j["name"] in model.region_names]
+    joints_info = {j["name"]: j for j in joints_list}
+    prof = run.settings.profile
+    try:
+        engel = effective_ctes(model, assignment, prof.t_min_C, prof.t_max_C, joints_list)
+    except Exception as exc:  # a hand check must never stop a finished run; say why it is missing
+        engel = {j["name"]: {"reason": f"Engelmaier inputs could not be formed ({type(exc).__name__}: {exc})"}
+                 for j in joints_list}
     cycles = per_cycle(run, rec)
+    warnings_method = method_differences(method, calibration.method) if calibration is not None else []
     joints = []
     critical = None
     for name in sorted(cycles, key=lambda n: joints_info.get(n, {}).get("dnp_mm", 0.0)):
@@ -69,19 +251,113 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
         pad = info.get(f"pad_{worst}_mm") or info.get("pad_package_mm") or 0.0
         entry["crack_length_mm"] = pad
         entry["life"] = joint_life(assignment[name], fatigue_models, dW, last[f"inelastic_strain_{worst}"], pad,
-                                   T_sj, dwell_min)
+                                   T_sj, dwell_min, engelmaier_inputs=engel.get(name), calibration=calibration)
         joints.append(entry)
         if critical is None or dW > critical["dW_last_cycle_MPa"]:
             critical = entry
-    out = {"joints": joints}
+    out = {"joints": joints, "fatigue_method": method}
     if critical is not None:
-        out["critical_joint"] = {
-            "name": critical["name"],
-            "interface": critical["critical_interface"],
-            "dnp_mm": critical["dnp_mm"],
-            "dW_MPa": critical["dW_last_cycle_MPa"],
-            "stabilisation_percent": critical.get("dW_change_last_two_cycles_percent"),
-            "stabilisation_note": stabilisation_note(critical.get("dW_change_last_two_cycles_percent")),
-            "life": critical["life"],
-        }
+        out["critical_joint"] = critical_block(critical, method, calibration, warnings_method, T_sj, dwell_min)
+        # the hand check's own worst joint (largest DNP strain), which need not be the FE-critical one
+        hand = [(j["life"]["engelmaier"]["N63_2_cycles"], j) for j in joints
+                if j["life"].get("engelmaier", {}).get("available")]
+        if hand:
+            N, j = min(hand, key=lambda t: t[0])
+            out["critical_joint"]["engelmaier_worst_joint"] = {"name": j["name"], "dnp_mm": j["dnp_mm"],
+                                                               "N63_2_cycles": N}
     return out
+
+
+def critical_block(critical: dict, method: dict, calibration, method_warnings: list[str], T_sj: float,
+                   dwell_min: float) -> dict:
+    """The critical joint with its lives and their basis (and the warnings a reader must see)."""
+    change = critical.get("dW_change_last_two_cycles_percent")
+    note = stabilisation_note(change)
+    rows = critical["cycles"]
+    side = critical["critical_interface"]
+    warnings = []
+    if not note.startswith("stabilised"):
+        warnings.append(f"dW has not stabilised ({note}); the lives are not a stabilised-cycle result")
+    material = critical["material"]
+    if calibration is not None:
+        if calibration.solder.lower() != material.lower():
+            warnings.append(f"calibration '{calibration.name}' was fitted for solder {calibration.solder}, this "
+                            f"joint is {material}: its constants are not used (literature constants instead)")
+        if method_warnings:
+            warnings.append(f"calibration '{calibration.name}' was fitted with another method: "
+                            + "; ".join(method_warnings) + " - its constants may not transfer; recalibrate for "
+                            "this method")
+    used = [v.get("constants", "") for v in critical["life"].values() if v.get("available")]
+    if calibration is not None and any(u.startswith("calibration") for u in used):
+        constants = f"calibration '{calibration.name}' ({calibration.path})"
+    else:
+        constants = NO_CALIBRATION
+    basis = {
+        "joint": critical["name"],
+        "interface": side,
+        "dnp_mm": critical["dnp_mm"],
+        "material": material,
+        "cycle_used": rows[-1]["cycle"],
+        "cycles_run": len(rows),
+        "dW_last_two_cycles_MPa": [r[f"dW_{side}_MPa"] for r in rows[-2:]],
+        "stabilisation_percent": change,
+        "stabilised": note.startswith("stabilised"),
+        "crack_length_mm": critical.get("crack_length_mm"),
+        "inelastic_strain_last_cycle": rows[-1][f"inelastic_strain_{side}"],
+        "mean_cyclic_temperature_C": T_sj,
+        "dwell_min": dwell_min,
+        "constants": constants,
+        "method": method,
+    }
+    if calibration is not None:
+        basis["calibration_method"] = calibration.method
+    return {
+        "name": critical["name"],
+        "interface": side,
+        "dnp_mm": critical["dnp_mm"],
+        "dW_MPa": critical["dW_last_cycle_MPa"],
+        "stabilisation_percent": change,
+        "stabilisation_note": note,
+        "life": critical["life"],
+        "basis": basis,
+        "warnings": warnings,
+    }
+
+
+def life_lines(crit: dict) -> list[str]:
+    """Plain-text lines of the critical joint's lives with their basis (CLI and report)."""
+    b = crit.get("basis") or {}
+    lines = []
+    if b:
+        stab = b.get("stabilisation_percent")
+        stab_txt = "n/a (1 cycle)" if stab is None or (isinstance(stab, float) and math.isnan(stab)) \
+            else f"{stab:.1f} %"
+        lines.append(f"basis: joint {b['joint']}, {b['interface']} interface, cycle {b['cycle_used']} of "
+                     f"{b['cycles_run']}, dW change over the last two cycles {stab_txt}; constants: {b['constants']}")
+        m = b.get("method") or {}
+        lines.append("method: " + ", ".join(f"{k} {v}" for k, v in m.items() if v is not None))
+    for model, life in crit["life"].items():
+        if not life.get("available"):
+            lines.append(f"  {model:<13} not available: {life['reason']}")
+            continue
+        text = f"  {model:<13} N63.2 = {life['N63_2_cycles']:,.0f} cycles, N1% = {life['N1_cycles']:,.0f}"
+        if model == "engelmaier":
+            text += (f"  (hand check: dgamma = {life['shear_strain_range']:.4g} from DNP {life['dnp_mm']:.3g} mm, "
+                     f"h {life['height_mm']:.3g} mm, |dalpha| {1e6 * life['delta_alpha_per_K']:.2f} ppm/K (package "
+                     f"{1e6 * life.get('alpha_package_per_K', float('nan')):.2f}, board "
+                     f"{1e6 * life.get('alpha_board_per_K', float('nan')):.2f}), "
+                     f"F {life['F']:.3g})")
+        cal = life.get("calibration")
+        if cal:
+            band = cal.get("scatter_band_factor")
+            text += (f"  [calibration {cal['name']}, {cal['vehicles']} vehicle(s), in-sample scatter band "
+                     + (f"x{band:.3g}" if band is not None else "n/a")
+                     + (" (one vehicle: exact fit, no scatter estimate)" if cal.get("vehicles") == 1 else "") + "]")
+        lines.append(text)
+    hw = crit.get("engelmaier_worst_joint")
+    if hw and hw["name"] != crit["name"]:
+        lines.append(f"  (the Engelmaier hand check's own worst joint is {hw['name']}, DNP {hw['dnp_mm']:.3g} mm: "
+                     f"N63.2 = {hw['N63_2_cycles']:,.0f} cycles)")
+    for w in crit.get("warnings", []):
+        lines.append(f"WARNING: {w}")
+    return lines

@@ -129,6 +129,11 @@ def single_run_report(folder: Path) -> Path:
         verdicts.append(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
                         f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {lives}"
                         + (f"; {crit['stabilisation_note']}" if crit.get("stabilisation_note") else ""))
+        if crit.get("basis"):
+            # the lives with their basis (joint, interface, cycle, stabilisation, method, constants) and warnings
+            from ..analysis.cycling_results import life_lines
+
+            verdicts.append(" | ".join(" ".join(line.split()) for line in life_lines(crit)))
     out = folder / "report.html"
     write_report(out, [run], header, rows, verdicts, plots, folder / "plots", title=f"Report: {summary['case']}")
     return out

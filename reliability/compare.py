@@ -31,7 +31,12 @@ def ensure_run(case_path: str | Path, results_dir: Path = Path("results"), progr
 
     case = load_case(case_path)
     folder = folder or results_dir / case.name
-    chash = content_hash(case, sections(case, mesh_dir))
+    if case.spec.geometry.model == "quarter_3d":  # the 3D model is its own mesh: no 2D sections to build
+        from .run3d import quarter_content_hash
+
+        chash = quarter_content_hash(case)
+    else:
+        chash = content_hash(case, sections(case, mesh_dir))
     summary_path = folder / "summary.json"
     if summary_path.is_file() and not force:
         try:
@@ -59,7 +64,8 @@ def check_comparable(runs: list[Run]) -> None:
                 f"{first.case_path} ({_temperatures(first)}); compared cases must report the same temperatures"
             )
         a, b = first.summary.get("cycling"), other.summary.get("cycling")
-        if (a is None) != (b is None):
+        quarter = any((r.summary.get("analysis") or {}).get("model") == "quarter_3d" for r in (first, other))
+        if (a is None) != (b is None) and not quarter:  # a quarter_3d twin has no cycling yet: its warpage compares
             raise CaseError(f"{other.case_path}: only one of the compared cases has [analysis.cycling]; "
                             "compare cycling cases with cycling cases")
         if a and b and (a["profile"]["t_min_C"], a["profile"]["t_max_C"]) != (b["profile"]["t_min_C"],

@@ -59,6 +59,29 @@ def _per_temperature(field: str):
     return extract
 
 
+def _is_3d(summary: dict) -> bool:
+    return (summary.get("analysis") or {}).get("model") == "quarter_3d"
+
+
+def _centre_line(summary: dict):
+    """Centre-line warpage of a quarter_3d run (its ``warpage_um`` is full-surface, JESD22-B112)."""
+    if not _is_3d(summary):
+        return []
+    return [(row["T_C"], row["warpage_centre_line_um"]) for row in summary.get("temperatures", [])
+            if "warpage_centre_line_um" in row]
+
+
+def _with_section_centre_line(flat: dict) -> dict:
+    """A section's flat metrics with ``warpage_centre_line_um@T`` (= its warpage, a centre-line value)
+    after each warpage, so that it compares with a quarter_3d twin on that row directly."""
+    out = {}
+    for k, v in flat.items():
+        out[k] = v
+        if k.startswith("warpage_um@"):
+            out["warpage_centre_line_um@" + k.split("@", 1)[1]] = v
+    return out
+
+
 def _von_mises_max(summary: dict):
     """Maximum over the temperatures, per region (regions sorted)."""
     vm: dict[str, float] = {}
@@ -136,6 +159,7 @@ LIFE_N63 = Metric("life_N63.2_cycles", "cycles", "model", _lives("N63_2_cycles")
 # qualifier (at -40 C: warpage, coplanarity, assembly warpage; then at 25 C: ...).
 METRICS: tuple[Metric, ...] = (
     WARPAGE,
+    Metric("warpage_centre_line_um", "um", "temperature", _centre_line, key=True),
     Metric("coplanarity_um", "um", "temperature", _per_temperature("coplanarity_um")),
     Metric("assembly_warpage_um", "um", "temperature", _per_temperature("assembly_warpage_um"), key=True),
     Metric("von_mises_max_MPa", "MPa", "region", _von_mises_max),
@@ -188,6 +212,8 @@ class Run:
 def table(runs: list[Run]) -> tuple[list[str], list[list[object]]]:
     """Header and rows: metric, value per case, ratio to the first case per other case."""
     per = [metrics(r.summary) for r in runs]
+    if any(_is_3d(r.summary) for r in runs):  # a section beside a 3D twin: the centre-line row for both
+        per = [m if _is_3d(r.summary) else _with_section_centre_line(m) for r, m in zip(runs, per)]
     keys = list(dict.fromkeys(k for m in per for k in m))
     header = ["metric"] + [r.name for r in runs] + [f"{r.name} / {runs[0].name}" for r in runs[1:]]
     rows = []

@@ -16,14 +16,23 @@ import numpy as np
 from .analysis.quarter3d import BASIS, build_quarter, solve_quarter
 
 
+def quarter_content_hash(case, model=None, assignment=None) -> str:
+    """The content hash of a quarter_3d run (case, the 3D mesh, materials, code version): a results folder
+    is reused when it matches.  Without ``model`` the quarter is built (meshed) to fingerprint it."""
+    from .provenance import content_hash
+    from .sections import Section
+
+    if model is None:
+        model, assignment = build_quarter(case)
+    return content_hash(case, [Section("package", model, assignment, "bottom", None)])
+
+
 def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     """Run a quarter_3d case into ``out``; returns the summary written to ``out/summary.json``."""
     from . import __version__
     from .assignment import check_temperature_range
     from .post.files import atomic_write_json
-    from .provenance import content_hash
     from .run import WARPAGE_SIGN, temperature_label
-    from .sections import Section
 
     a = case.spec.analysis
     model, assignment = build_quarter(case)
@@ -52,7 +61,7 @@ def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
         "case": case.name,
         "case_file": str(case.path),
         "version": __version__,
-        "content_hash": content_hash(case, [Section("package", model, assignment, "bottom", None)]),
+        "content_hash": quarter_content_hash(case, model, assignment),
         "geometry": {"family": g.family, "model": "quarter_3d", "options": g.options, "board": False,
                      "dimensions_mm": model.info.get("dimensions_mm"), "layers": model.info["layers"],
                      "omitted": model.info["omitted"]},

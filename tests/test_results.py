@@ -66,3 +66,26 @@ def test_table_ratios_against_the_first_run():
     assert by["warpage_um@-40C"] == [12.5, 25.0, 2.0]
     assert by["warpage_um@125C"] == [-3.0, None, None]
     assert by["critical_joint"] == ["solder_1 (board)", None, None]
+
+
+def test_a_section_and_its_quarter_3d_twin_compare_on_the_centre_line():
+    """A section's warpage is a centre-line value; a quarter_3d run's warpage_um is full-surface (B112) and
+    its centre line a separate key: the centre-line row compares the two directly, the compare guard lets a
+    quarter_3d twin (no cycling yet) stand beside a cycling section case."""
+    from pathlib import Path
+
+    from reliability.compare import check_comparable
+
+    section = {"temperatures": [{"T_C": 25.0, "warpage_um": 32.66, "coplanarity_um": 32.66,
+                                 "von_mises_max_MPa": {"die": 1.0}}],
+               "cycling": {"profile": {"t_min_C": -40, "t_max_C": 125}}}
+    quarter = {"analysis": {"model": "quarter_3d"},
+               "temperatures": [{"T_C": 25.0, "warpage_um": 51.76, "warpage_centre_line_um": 25.91,
+                                 "coplanarity_um": 51.76, "von_mises_max_MPa": {"die": 2.0}}]}
+    assert "warpage_centre_line_um@25C" not in metrics(section)  # alone, a section has no such row
+    assert metrics(quarter)["warpage_centre_line_um@25C"] == 25.91 and metrics(quarter)["warpage_um@25C"] == 51.76
+    runs = [Run(Path("a.toml"), "a", Path("a"), section, True), Run(Path("b.toml"), "b", Path("b"), quarter, True)]
+    check_comparable(runs)  # no error: the 3D twin has no cycling block
+    header, rows = table(runs)
+    row = next(r for r in rows if r[0] == "warpage_centre_line_um@25C")
+    assert math.isclose(row[3], 25.91 / 32.66, rel_tol=1e-12)

@@ -26,3 +26,23 @@ def test_case_preflights(path):
         assert case.sequence == "claimed" and case.spec.analysis.stress_free_temperature_C is None
     else:
         assert case.sequence == "none" and case.spec.analysis.stress_free_temperature_C is not None
+
+
+SWEEPS = sorted((Path(__file__).resolve().parent.parent / "sweeps").glob("*.toml"))
+
+
+def test_there_are_sweeps():
+    assert SWEEPS
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.stem)
+def test_sweep_generates_and_every_case_preflights(path, tmp_path):
+    """Every shipped sweep expands into its grid and every generated case passes preflight (nothing solved)."""
+    from reliability.sweep import generate, load_sweep
+
+    spec, _ = load_sweep(path)
+    cases = generate(path, tmp_path / "out", durable=False)  # validates each case (preflight) as it writes it
+    expected = 1
+    for values in spec.parameters.values():
+        expected *= len(values)
+    assert len(cases) == expected and all(Path(c["file"]).is_file() for c in cases)

@@ -18,7 +18,8 @@ import pydantic
 
 from .errors import CaseError, MaterialError
 from .fem.kinematics import KINEMATICS
-from .geometry import FAMILIES
+from .geometry import DEFAULT_SECTION, FAMILIES
+from .geometry import SECTIONS as SECTIONS_2D
 from .geometry.estimate import DEFAULT_MAX_ELEMENTS
 from .fem.solvers import SOLVERS
 from .library import get_material
@@ -64,6 +65,13 @@ class GeometrySpec(pydantic.BaseModel):
     Family options (``backside``, ``rdl_layers``, ``bump``, ...) sit directly
     in ``[geometry]``; the family's own schema validates them, so an option
     the family does not have is an error naming the allowed ones.
+
+    ``section``: the plane of the 2D section, ``"centre_line"`` (through the
+    centre parallel to an edge: the row a warpage scan along an edge centre
+    line sees) or ``"diagonal"`` (along the body diagonal, balls at pitch x
+    sqrt(2), the corner joint in the model: the usual 2D practice for
+    fatigue); only the ball-array families have the diagonal
+    (reliability/geometry/__init__.py, ``section_dimensions``).
     """
 
     model_config = pydantic.ConfigDict(extra="allow")
@@ -73,6 +81,7 @@ class GeometrySpec(pydantic.BaseModel):
     symmetry_line: Optional[str] = None
     board: bool = True
     half: bool = True
+    section: Literal[SECTIONS_2D] = DEFAULT_SECTION  # type: ignore[valid-type]
     # "section": the 2D half section (default); "quarter_3d": the family as a 3D quarter model of
     # 10-node tetrahedra (free package, linear thermo-elastic; docs/3d.md, reliability/geometry/quarter3d.py)
     model: Literal["section", "quarter_3d"] = "section"
@@ -84,7 +93,7 @@ class GeometrySpec(pydantic.BaseModel):
             raise ValueError("give exactly one of geometry.mesh (a .msh file) or geometry.family (a package builder)")
         if self.mesh is not None:
             extra = sorted(self.model_extra or {})
-            set_fields = self.model_fields_set & {"board", "half", "dimensions_mm"}
+            set_fields = self.model_fields_set & {"board", "half", "section", "dimensions_mm"}
             if extra or set_fields:
                 raise ValueError(
                     f"'{(extra or sorted(set_fields))[0]}' is a package-builder key; a mesh-file geometry takes "
@@ -94,7 +103,12 @@ class GeometrySpec(pydantic.BaseModel):
 
     @property
     def options(self) -> dict:
-        return dict(self.model_extra or {})
+        """The family options, with ``section`` when it is not the default (the builder request takes it
+        from here: reliability.geometry.parse_request)."""
+        extra = dict(self.model_extra or {})
+        if self.section != DEFAULT_SECTION:
+            extra["section"] = self.section
+        return extra
 
 
 class MeshSpec(pydantic.BaseModel):

@@ -57,6 +57,7 @@ EXPECTED_REGIONS = {
                           "ball_pad", "solder_mask"},
     "wlp_paste_plug": {"die", "insulation", "paste_plug", "ball_pad", "solder_mask"},
     "wlp_polyimide_land": {"die", "polyimide_1", "polyimide_2", "wiring"},
+    "pbga": {"die", "die_attach", "substrate", "mold", "ball_pad", "solder_mask"},
 }
 OPTION_REGIONS = {
     ("rdl_layers", 2): {"dielectric", "via", "trace_2"},

@@ -1,10 +1,14 @@
-"""Parametric 2D cross-sections of the five claimed package families.
+"""Parametric 2D cross-sections of the five claimed package families and the PBGA test vehicle.
 
 Each family module exposes ``Options`` (the claimed options, pydantic),
 ``Dimensions`` (mm, with geometry.md defaults) and
 ``layout(options, dimensions, board) -> Layout``.  :func:`build` validates the
 user's choices, lays the section out and meshes it into a
 :class:`~reliability.model.Model`.
+
+Which plane the section is (``[geometry] section``, :func:`section_dimensions`):
+``"centre_line"`` (default) through the package centre parallel to an edge, or
+``"diagonal"`` along the body diagonal for the families with a ball array.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +26,7 @@ import pydantic
 from ..errors import GeometryError, MeshError
 from ..model import Model
 from ..validation import format_error
-from . import fan_out, flip_chip_on_leads, stacked_flip_chip, wlp_paste_plug, wlp_polyimide_land
+from . import fan_out, flip_chip_on_leads, pbga, stacked_flip_chip, wlp_paste_plug, wlp_polyimide_land
 from .assemble import build_model
 from .estimate import DEFAULT_MAX_ELEMENTS
 
@@ -37,6 +42,24 @@ FAMILIES = {
     "stacked_flip_chip": stacked_flip_chip,
     "wlp_paste_plug": wlp_paste_plug,
     "wlp_polyimide_land": wlp_polyimide_land,
+    "pbga": pbga,
+}
+
+SECTIONS = ("centre_line", "diagonal")
+DEFAULT_SECTION = "centre_line"
+# The diagonal section of a square body with a square ball grid: the plane through the centre along the
+# diagonal cuts the grid positions (k, k), so the balls appear at pitch x sqrt(2) out to the corner joint, the
+# body and die (chip) half-lengths are sqrt(2) x their half widths, and every through-thickness dimension and
+# every feature size (ball and pad diameters, openings, thicknesses) is unchanged.  These are each ball-array
+# family's in-plane lengths that scale; the rows of flip-chip bumps and vias are peripheral rows like the
+# balls, so their pitches scale too.  A family not listed (the leads of flip_chip_on_leads: a row of leads
+# along the edge, not a grid) has no diagonal section.
+DIAGONAL_LENGTHS = {
+    "fan_out": ("body_width", "die_width", "die_pad_pitch", "ball_pitch"),
+    "stacked_flip_chip": ("body_width", "chip_width", "bump_pitch", "via_pitch", "ball_pitch"),
+    "wlp_paste_plug": ("die_width", "ball_pitch"),
+    "wlp_polyimide_land": ("die_width", "ball_pitch"),
+    "pbga": ("body_width", "die_width", "ball_pitch"),
 }
 
 # bump when a change to the builders changes the meshes they produce
@@ -58,12 +81,16 @@ class BuildRequest:
     board_size_mm: float
     interface_layer_mm: float
     feature_elements: int = 1
+    section: str = DEFAULT_SECTION  # "centre_line" or "diagonal" (section_dimensions)
     # refuse to mesh above this many elements (estimated first; not part of the key: it changes no mesh)
     max_elements: int | None = DEFAULT_MAX_ELEMENTS
 
     def key(self) -> str:
+        # the section joins the key only when it is not the default, so centre-line meshes keep their keys
+        extra = {} if self.section == DEFAULT_SECTION else {"section": self.section}
         blob = json.dumps(
             {
+                **extra,
                 "v": GEOMETRY_VERSION,
                 "family": self.family,
                 "options": self.options.model_dump(mode="json"),
@@ -78,10 +105,39 @@ class BuildRequest:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def section_dimensions(family: str, dims: pydantic.BaseModel, section: str, source: str = "geometry"):
+    """The dimensions a family's builder lays out for ``section``.
+
+    ``"centre_line"``: as given.  ``"diagonal"``: the family's in-plane lengths
+    (:data:`DIAGONAL_LENGTHS`) times sqrt(2) - the body diagonal of a square
+    package and its square ball grid, balls at pitch x sqrt(2), so the corner
+    joint is in the model; ball, pad and opening sizes and all thicknesses
+    unchanged.  This is the one place the diagonal is made: every builder lays
+    out the scaled dimensions exactly as an edge section.
+    """
+    if section not in SECTIONS:
+        raise GeometryError(f"{source}: geometry.section = {section!r}: allowed: {', '.join(map(repr, SECTIONS))}")
+    if section == DEFAULT_SECTION:
+        return dims
+    lengths = DIAGONAL_LENGTHS.get(family)
+    if lengths is None:
+        raise GeometryError(f"{source}: geometry.section = 'diagonal': the {family} family has no ball array, so no "
+                            f"diagonal section (the families that have one: {', '.join(DIAGONAL_LENGTHS)}); use "
+                            "section = \"centre_line\"")
+    return dims.model_copy(update={k: getattr(dims, k) * math.sqrt(2.0) for k in lengths
+                                   if getattr(dims, k) is not None})
+
+
 def parse_request(family: str, options: dict, dimensions: dict, board: bool, half: bool, mesh: dict,
-                  source: str) -> BuildRequest:
-    """Validate family options and dimension overrides; one-line errors name the key."""
+                  source: str, section: str | None = None) -> BuildRequest:
+    """Validate family options and dimension overrides; one-line errors name the key.
+
+    ``section`` (or ``options["section"]``, as a case's ``[geometry] section``
+    arrives with the family options): ``"centre_line"`` or ``"diagonal"``."""
     module = FAMILIES[family]
+    options = dict(options)
+    section = options.pop("section", None) if section is None else section
+    section = DEFAULT_SECTION if section is None else section
     try:
         opts = module.Options.model_validate(options)
     except pydantic.ValidationError as err:
@@ -95,13 +151,15 @@ def parse_request(family: str, options: dict, dimensions: dict, board: bool, hal
         if isinstance(value, float) and not name.endswith("_ratio") and not lo <= value <= hi:
             raise GeometryError(f"{source}: geometry.dimensions_mm.{name} = {value:g}: outside {lo:g} to {hi:g} mm, "
                                 "the range of a package cross-section (dimensions are in mm, not um)")
-    return BuildRequest(family, opts, dims, board, half, **mesh)
+    section_dimensions(family, dims, section, source)  # refuse a diagonal the family does not have, before meshing
+    return BuildRequest(family, opts, dims, board, half, section=section, **mesh)
 
 
 def build(request: BuildRequest, path: str | Path | None = None) -> Model:
     """Lay out and mesh a family; ``path`` keeps the ``.msh``."""
     module = FAMILIES[request.family]
-    lay = module.layout(request.options, request.dimensions, request.board)
+    dims = section_dimensions(request.family, request.dimensions, request.section)
+    lay = module.layout(request.options, dims, request.board)
     lay.finalize(request.half)
     try:
         model = build_model(
@@ -124,6 +182,9 @@ def build(request: BuildRequest, path: str | Path | None = None) -> Model:
                             "(mm) and the [mesh] sizes") from None
     model.info["options"] = request.options.model_dump(mode="json")
     model.info["dimensions_mm"] = request.dimensions.model_dump(mode="json")
+    model.info["section"] = request.section
+    if request.section != DEFAULT_SECTION:  # the lengths the builder laid out
+        model.info["section_dimensions_mm"] = {k: getattr(dims, k) for k in DIAGONAL_LENGTHS[request.family]}
     model.info["build_key"] = request.key()
     return model
 

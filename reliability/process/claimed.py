@@ -99,6 +99,24 @@ def _wlp_paste_plug(options: dict) -> list[Stage]:
     ]
 
 
+def _pbga(options: dict) -> list[Stage]:
+    """The standard PBGA assembly flow (a test vehicle, not a patent family, so no claim numbers): die attach
+    dispensed on the BT substrate (its bottom pads and solder mask made with it) and cured, wire bonding
+    (the wires are not in the section), transfer molding with post-mold cure, then ball attach and board
+    assembly (the two reflows of :func:`claimed_steps`).  Temperatures: die-attach cure 150 C and mold cure
+    175 C (physics.md 4.2, the constants above); ball-attach and board-assembly reflow peaks: the solder's
+    reflow (process.reflow_peak_C, 260 C default), the joints solidifying at the solidus (217 C for SAC305)."""
+    return [
+        Stage(("substrate", "ball_pad", "solder_mask", "die", "die_attach"), ADHESIVE_CURE_C, "",
+              f"standard PBGA process, not from a claim: die attached to the BT substrate, the die attach cured "
+              f"at {ADHESIVE_CURE_C:g} C (physics.md 4.2), the die, attach and substrate stress-free there; wire "
+              "bonding follows (gold wires, not in the section)", cure=True),
+        Stage(("mold",), MOLD_CURE_C, "",
+              f"standard PBGA process, not from a claim: mold cap transfer-molded and post-mold cured at "
+              f"{MOLD_CURE_C:g} C (physics.md 4.2)", cure=True),
+    ]
+
+
 def _wlp_polyimide_land(options: dict) -> list[Stage]:
     return [
         Stage(("die", "polyimide_1"), POLYIMIDE_CURE_C, "1", "first polyimide cured on the wafer, opened at the "
@@ -114,6 +132,7 @@ SEQUENCES = {
     "stacked_flip_chip": _stacked_flip_chip,
     "wlp_paste_plug": _wlp_paste_plug,
     "wlp_polyimide_land": _wlp_polyimide_land,
+    "pbga": _pbga,
 }
 
 

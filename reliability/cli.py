@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from pathlib import Path
 
 from .errors import ReliabilityError
@@ -342,6 +343,59 @@ def _cmd_calibrate(args) -> int:
     return 0
 
 
+def _cmd_fit_prony(args) -> int:
+    # pyvisco is imported inside fit_prony (slow to import); the plot module only needs matplotlib
+    from .fit_prony import FitDataError, fit_prony, material_toml, shift_table_csv
+    from .post.files import atomic_write_text
+    from .post.prony_plots import plot_prony_fit
+
+    try:
+        import pyvisco  # noqa: F401
+    except ImportError:
+        raise ReliabilityError("fit-prony needs pyvisco: pip install 'reliability[fit]' (or pip install pyvisco)") from None
+    if args.nu is not None and not 0 <= args.nu < 0.5:
+        raise FitDataError(f"--nu {args.nu:g}: Poisson's ratio must be in [0, 0.5)")
+    if args.alpha is not None and not -1e-4 < args.alpha < 1e-3:
+        raise FitDataError(f"--alpha {args.alpha:g}: a CTE in 1/K is expected (e.g. 9e-6)")
+    terms = None if args.terms == "auto" else _positive_int(args.terms, "--terms")
+    fit = fit_prony(Path(args.data), args.reference_C, args.shift, terms, kind=args.kind)
+    name = args.name or Path(args.data).stem
+    out = Path(args.out) if args.out else Path(f"{name}.toml")
+    atomic_write_text(out, material_toml(fit, name, args.nu, args.alpha))
+    png = plot_prony_fit(fit, out.with_suffix(".png"))
+    atomic_write_text(out.with_name(out.stem + "_shift.csv"), shift_table_csv(fit))
+    sh = fit.shift
+    law = {"wlf": lambda: f"WLF C1 = {sh['C1']:.4g}, C2 = {sh['C2_K']:.4g} K",
+           "arrhenius": lambda: f"Arrhenius Ea = {sh['Ea_J_per_mol']:.4g} J/mol",
+           "table": lambda: "table"}[sh["model"]]()
+    print(f"{fit.data.path}: {fit.data.kind}, {fit.data.T_C.size} points at "
+          f"{', '.join(f'{t:g}' for t in fit.data.temperatures_C)} C; reference {fit.reference_C:g} C")
+    print(f"{'T (C)':>8} {'log10 aT':>10} {'law':>10}")
+    for T in sorted(fit.log10_aT):
+        print(f"{T:8g} {fit.log10_aT[T]:10.4f} {float(fit.law_log10_aT(T)):10.4f}")
+    print(f"shift: {law}, rms {fit.shift_rms_decades:.3g} decades")
+    print(f"E_inf = {fit.E_inf_MPa:.6g} MPa; {len(fit.E_MPa)} terms ({fit.method}):")
+    for E, tau in zip(fit.E_MPa, fit.tau_s):
+        print(f"  E = {E:12.6g} MPa   tau = {tau:10.4g} s")
+    for note in fit.notes:
+        print(f"note: {note}")
+    if args.nu is None or args.alpha is None:
+        print("note: " + " and ".join(k for k, v in (("nu", args.nu), ("alpha_per_K", args.alpha)) if v is None)
+              + f" must be added to {out} before it can be used (give --nu / --alpha)")
+    print(f"{out}\n{png}\n{out.with_name(out.stem + '_shift.csv')}   ({fit.seconds:.1f} s)")
+    return 0
+
+
+def _positive_int(text: str, option: str) -> int:
+    from .fit_prony import FitDataError
+
+    try:
+        n = int(text)
+    except ValueError:
+        raise FitDataError(f"{option} {text!r}: a whole number of Prony terms or 'auto'") from None
+    return n
+
+
 def _cmd_report(args) -> int:
     from .post.report import single_run_report
 
@@ -363,6 +417,13 @@ def _cmd_export_ccx(args) -> int:
     for path in paths:
         print(f"{path}   (run: ccx {path.with_suffix('')})")
     return 0
+
+
+def _fit_csv_format() -> str:
+    """The CSV format of fit-prony (its help text)."""
+    from .fit_prony import CSV_FORMAT
+
+    return CSV_FORMAT
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -467,6 +528,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="calibration file to write (default calibrations/<name>.toml)")
     p.add_argument("--quiet", action="store_true", help="no progress bars when a vehicle case is run")
     p.set_defaults(func=_cmd_calibrate)
+
+    p = sub.add_parser("fit-prony", help="fit a Prony series and shift law to DMA or relaxation data (pyvisco)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description=textwrap.fill("Build the master curve at --reference-C from data at several temperatures "
+                       "(time-temperature superposition: each temperature's set shifted on log-log axes onto its "
+                       "neighbour), fit the Prony series E(t) = E_inf + sum E_i exp(-t/tau_i) to it with pyvisco "
+                       "(E' and E'' together, or E(t)) and the shift law to the shift factors; write a material "
+                       "file (OUT, default <name>.toml) with every number's [source], OUT.png (data against fit: "
+                       "master curve and shift factors) and OUT_shift.csv (measured and fitted log10 a_T). "
+                       "See docs/viscoelastic.md.", width=100) + "\n\n" + _fit_csv_format())
+    p.add_argument("data", help="CSV file (format below)")
+    p.add_argument("--reference-C", dest="reference_C", type=float, required=True,
+                   help="reference temperature (C) of the master curve; one of the measured temperatures")
+    p.add_argument("--shift", choices=["wlf", "arrhenius", "table"], default="wlf",
+                   help="shift law fitted to the shift factors (table: the measured log10 a_T); default wlf")
+    p.add_argument("--terms", default="auto",
+                   help="number of Prony terms, or auto (pyvisco: one relaxation time per decade of the master "
+                   "curve); default auto. Fewer than one per decade fits less well (docs/viscoelastic.md)")
+    p.add_argument("--kind", choices=["dma", "relaxation"],
+                   help="check the data are of this kind (otherwise taken from the CSV header)")
+    p.add_argument("--name", help="material name (default: the CSV file's stem)")
+    p.add_argument("--nu", type=float, help="Poisson's ratio written to the file (not measured by the test)")
+    p.add_argument("--alpha", type=float, help="CTE in 1/K written as alpha_per_K (else the file says it must "
+                   "be added)")
+    p.add_argument("--out", help="material file to write (default <name>.toml)")
+    p.set_defaults(func=_cmd_fit_prony)
 
     p = sub.add_parser("report", help="self-contained HTML report of one run",
                        description="Write DIR/report.html: inputs, results table, plots (embedded).")

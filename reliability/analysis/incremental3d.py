@@ -18,7 +18,8 @@ import numpy as np
 
 from ..constitutive.bilinear3d import Bilinear3D
 from ..fem.kinematics3d import element_force, element_strain, strain_operator
-from ..fem.node_blocks3d import CHUNK, PAIR_A, PAIR_B, PardisoSolver3
+from ..fem.node_blocks3d import CHUNK, PAIR_A, PAIR_B
+from ..fem.pardiso import PardisoSolver
 from .thermoelastic3d import ThermoElasticProblem3D
 
 
@@ -84,7 +85,7 @@ class PlasticProblem3D(ThermoElasticProblem3D):
             if np.linalg.norm(R) <= tol * max(scale, 1e-300) and it > 1:
                 break
             K = self._tangent(C)
-            self.solver.factorize(K if isinstance(self.solver, PardisoSolver3) else K.tocsr(), consume=True)
+            self.solver.factorize(K if isinstance(self.solver, PardisoSolver) else K.tocsr(), consume=True)
             du = self.solver.solve(R)
             du[self.fixed] = 0.0
             u -= du

@@ -28,7 +28,8 @@ from ..constitutive.elastic3d import stiffness3d, thermal_strain3d
 from ..errors import CaseError
 from ..fem.geometry3d import element_geometry3d
 from ..fem.kinematics3d import element_force, element_strain, strain_operator, von_mises3d
-from ..fem.node_blocks3d import CHUNK, BlockMatrix3, NodeBlocks3, PardisoSolver3, pair_stiffness3d
+from ..fem.node_blocks3d import CHUNK, BlockMatrix3, NodeBlocks3, pair_stiffness3d
+from ..fem.pardiso import PardisoSolver
 from ..fem.solvers import available_solvers, choose, make_solver
 from ..material import Material
 from ..model import Model
@@ -82,7 +83,7 @@ class ThermoElasticProblem3D:
         backend = choose(solver, n_free)
         if backend == "amg":  # no 3D rigid-body near null space is wired: use the best direct solver
             backend = [b for b in available_solvers() if b != "amg"][0]
-        self.solver = PardisoSolver3() if backend == "pardiso" else make_solver(backend)
+        self.solver = PardisoSolver() if backend == "pardiso" else make_solver(backend)
         self._key = None
 
     @property
@@ -112,7 +113,7 @@ class ThermoElasticProblem3D:
         if self._key is not None and np.array_equal(self._key, D):
             return
         K = self.assemble(T)
-        self.solver.factorize(K if isinstance(self.solver, PardisoSolver3) else K.tocsr(), consume=True)
+        self.solver.factorize(K if isinstance(self.solver, PardisoSolver) else K.tocsr(), consume=True)
         self._key = D
 
     def load(self, T: float) -> np.ndarray:

@@ -48,6 +48,7 @@ class BlockMatrix:
     indptr: np.ndarray
     indices: np.ndarray
     values: np.ndarray
+    block_size = 2  # unknowns per node (a class attribute, not a field): PARDISO's iparm[36]
 
     @property
     def shape(self) -> tuple[int, int]:

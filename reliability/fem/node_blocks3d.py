@@ -11,9 +11,9 @@ transpose of its global block.
 
 Supports (zero displacement) are identity rows and columns, as in 2D.
 Unknowns are the full nodal numbering 3 node + component.
-:class:`PardisoSolver3` is :class:`~reliability.fem.pardiso.PardisoSolver`
-analysing 3x3 blocks (``iparm[36] = 3``); other backends take the matrix as
-SciPy CSR (:meth:`BlockMatrix3.tocsr`).
+:class:`~reliability.fem.pardiso.PardisoSolver` analyses the 3x3 blocks as
+they are (``iparm[36] = BlockMatrix3.block_size = 3``); other backends take
+the matrix as SciPy CSR (:meth:`BlockMatrix3.tocsr`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ import numpy as np
 
 from .kinematics3d import STRAIN_ROWS_3D
 from .node_blocks import BlockMatrix
-from .pardiso import PardisoSolver
-from .sparsity import PatternKey, _dedupe
+from .sparsity import _dedupe
 
 PAIR_A, PAIR_B = np.triu_indices(10)  # the 55 local node pairs a <= b
 CHUNK = 2048  # elements per pass
@@ -34,6 +33,8 @@ CHUNK = 2048  # elements per pass
 @dataclass
 class BlockMatrix3(BlockMatrix):
     """Upper triangle of a symmetric matrix in 3x3 blocks (9 values per block, column-major)."""
+
+    block_size = 3
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -157,19 +158,3 @@ def pair_stiffness3d(g: np.ndarray, w: np.ndarray, D: np.ndarray, materials: np.
     return out.reshape(n, PAIR_A.size, 9)
 
 
-class PardisoSolver3(PardisoSolver):
-    """PARDISO on 3x3 node blocks (BSR, ``iparm[36] = 3``): the ordering works on the node graph."""
-
-    def analyse_blocks(self, K: BlockMatrix3) -> None:
-        dtype = np.float32 if self.single else np.float64
-        with self.threads:
-            self._a = np.ascontiguousarray(K.values, dtype=dtype)
-            self._direct = True
-            self._source = self._upper = None
-            self._n = K.indptr.size - 1
-            self._rows = 3 * self._n
-            self._ps.iparm[36] = 3
-            self._ia = (K.indptr + 1).astype(np.int32)
-            self._ja = (K.indices + 1).astype(np.int32)
-            self._call(11, np.zeros(self._rows, dtype=dtype))
-            self._key = PatternKey(K)

@@ -174,8 +174,8 @@ class PardisoSolver:
             self._direct = True
             self._source = self._upper = None
             self._n = K.indptr.size - 1
-            self._rows = 2 * self._n
-            self._ps.iparm[36] = 2
+            self._rows = K.block_size * self._n
+            self._ps.iparm[36] = K.block_size  # BSR with 2x2 (2D) or 3x3 (3D) node blocks
             self._ia = (K.indptr + 1).astype(np.int32)
             self._ja = (K.indices + 1).astype(np.int32)
             self._call(11, np.zeros(self._rows, dtype=dtype))

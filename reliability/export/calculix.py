@@ -117,12 +117,13 @@ def write_deck(path: Path, model: Model, assignment: dict[str, Material], kinema
     return path
 
 
-def read_dat_displacements(path: Path, n_nodes: int) -> list[np.ndarray]:
-    """Nodal displacements (n_nodes, 2) of every step from a CalculiX ``.dat`` file."""
+def read_dat_displacements(path: Path, n_nodes: int, dim: int = 2) -> list[np.ndarray]:
+    """Nodal displacements (n_nodes, dim) of every step from a CalculiX ``.dat`` file (dim 2: a section's
+    x, y; dim 3: a 3D model's x, y, z)."""
     steps, current = [], None
     for line in Path(path).read_text().splitlines():
         if "displacements (vx,vy,vz)" in line:
-            current = np.zeros((n_nodes, 2))
+            current = np.zeros((n_nodes, dim))
             steps.append(current)
             continue
         parts = line.split()
@@ -132,7 +133,7 @@ def read_dat_displacements(path: Path, n_nodes: int) -> list[np.ndarray]:
             except ValueError:
                 continue
             if 1 <= node <= n_nodes:
-                current[node - 1] = [float(parts[1]), float(parts[2])]
+                current[node - 1] = [float(v) for v in parts[1:1 + dim]]
     return steps
 
 

@@ -85,21 +85,9 @@ def write_deck3d(path: Path, model: Model, assignment: dict[str, Material], T_re
 
 def read_dat_displacements3d(path: Path, n_nodes: int) -> list[np.ndarray]:
     """Nodal displacements (n_nodes, 3) of every step from a CalculiX ``.dat`` file."""
-    steps, current = [], None
-    for line in Path(path).read_text().splitlines():
-        if "displacements (vx,vy,vz)" in line:
-            current = np.zeros((n_nodes, 3))
-            steps.append(current)
-            continue
-        parts = line.split()
-        if current is not None and len(parts) == 4:
-            try:
-                node = int(parts[0])
-            except ValueError:
-                continue
-            if 1 <= node <= n_nodes:
-                current[node - 1] = [float(v) for v in parts[1:]]
-    return steps
+    from .calculix import read_dat_displacements
+
+    return read_dat_displacements(path, n_nodes, dim=3)
 
 
 def export_case3d(case) -> callable:

@@ -4,6 +4,7 @@
     python bench/bench_growth.py --linear 1 2 4 8 16   # other factors
     python bench/bench_growth.py --main 1 2 4          # the main job (process history + 3 cycles) too
     python bench/bench_growth.py --main                # no main-job rows
+    python bench/bench_growth.py --sweep 8             # sweep throughput: 8 linear cases on 1 and 2 Dask workers
 
 Each row is one run in a fresh Python process (so its peak resident memory is its own), on the default
 fan-out case (``cases/fan_out_exposed.toml``) with both mesh sizes (``mesh.size_mm``,
@@ -13,6 +14,10 @@ fan-out case (``cases/fan_out_exposed.toml``) with both mesh sizes (``mesh.size_
   stress-free temperature (``process.sequence = "none"``, no cycling, no plots, no VTU): meshing excluded
   (the meshes are built once before the timed run), solve and output included;
 * main: the whole main job (claimed process history and 3 JEDEC G cycles) with plots, warm mesh cache.
+
+* sweep: ``--sweep N`` linear variants of the case (die thickness 0.15-0.35 mm) as one sweep on a local
+  Dask cluster of 1 and of 2 workers (meshes built once beforehand, not timed): wall time, cases per
+  minute and the speed-up of 2 workers over 1.
 
 Peak memory is the child's ``ru_maxrss``.  The table goes to bench/README.md with the machine.
 """
@@ -45,7 +50,7 @@ print(json.dumps({"wall_s": wall, "peak_MiB": resource.getrusage(resource.RUSAGE
 """
 
 
-def variant(work: Path, factor: float, linear: bool) -> Path:
+def variant(work: Path, factor: float, linear: bool, name: str | None = None) -> Path:
     from reliability.case import read_toml
     from reliability.sweep import to_toml
 
@@ -59,13 +64,13 @@ def variant(work: Path, factor: float, linear: bool) -> Path:
     mesh["size_mm"] = size / math.sqrt(factor)
     mesh["joint_size_mm"] = joint / math.sqrt(factor)
     mesh["max_elements"] = 50_000_000
-    raw["case"]["name"] = f"growth_{'linear' if linear else 'main'}_{factor:g}x"
+    raw["case"]["name"] = name or f"growth_{'linear' if linear else 'main'}_{factor:g}x"
     if linear:
         raw["process"] = {"sequence": "none"}
         raw["analysis"]["stress_free_temperature_C"] = 217
         raw["analysis"].pop("cycling", None)
         raw["output"] = {"plots": False, "vtu": False}
-    path = work / f"{raw['case']['name']}.toml"
+    path = work / f"{raw['case']['name']}{'_warm' if name else ''}.toml"
     path.write_text(to_toml(raw))
     return path
 
@@ -82,6 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--linear", nargs="*", type=float, default=[1, 2, 4, 8])
     ap.add_argument("--main", nargs="*", type=float, default=[1, 2])
+    ap.add_argument("--sweep", type=int, default=0, metavar="N", help="sweep throughput with N cases (0: none)")
     args = ap.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"python {platform.python_version()}")
@@ -93,13 +99,47 @@ def main() -> None:
             for f in factors:
                 case = variant(work, f, kind == "linear")
                 mesh_dir = work / "meshes"
-                child(case, work / f"warm_{case.stem}", mesh_dir)  # builds the meshes (not timed)
+                # builds the meshes (not timed): a linear run of the same case name and mesh settings
+                warm = variant(work, f, linear=True, name=case.stem)
+                child(warm, work / f"warm_{case.stem}", mesh_dir)
                 r = child(case, work / case.stem, mesh_dir)
                 s = json.loads(Path(r["summary"]).read_text())
                 n = model_dofs(s)
                 rows.append(f"| {kind} | {f:g}x | {n:,} | {r['wall_s']:.1f} | "
                             f"{100_000 * r['wall_s'] / max(n, 1):.2f} | {r['peak_MiB']:.0f} |")
                 print(rows[-1], flush=True)
+    print("\n".join(rows))
+    if args.sweep:
+        sweep_throughput(args.sweep)
+
+
+def sweep_throughput(n: int) -> None:
+    """One sweep of ``n`` linear cases on 1 and on 2 local Dask workers."""
+    import time
+
+    import numpy as np
+
+    from reliability.sweep import run_sweep
+
+    rows = ["| workers | cases | wall (s) | cases per minute | speed-up |", "|---|---|---|---|---|"]
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        base = variant(work, 1.0, linear=True)
+        thick = ", ".join(f"{t:.4f}" for t in np.linspace(0.15, 0.35, n))
+        sweep = work / "growth_sweep.toml"
+        sweep.write_text(f'base = "{base.name}"\n[parameters]\n"geometry.dimensions_mm.die_thickness" = [{thick}]\n'
+                         '[sampling]\nmethod = "grid"\n')
+        out = work / "sweep"  # one folder: its meshes/ cache is built by the first run and reused
+        run_sweep(sweep, out, workers=2, progress=False)
+        first = None
+        for workers in (1, 2):
+            t0 = time.perf_counter()
+            s = run_sweep(sweep, out, workers=workers, progress=False)  # resume=False: every case solved again
+            wall = time.perf_counter() - t0
+            first = first or wall
+            rows.append(f"| {workers} | {s['complete']}/{s['cases']} | {wall:.1f} | {60 * s['complete'] / wall:.1f} | "
+                        f"{first / wall:.2f} |")
+            print(rows[-1], flush=True)
     print("\n".join(rows))
 
 

@@ -147,29 +147,8 @@ def quarter_stack(W2: float, D2: float, layers: list[dict], size_mm: float, laye
         gmsh.option.setNumber("Mesh.ElementOrder", 1)
         gmsh.model.mesh.generate(3)
         gmsh.model.mesh.setOrder(2)
-        tags, coords, _ = gmsh.model.mesh.getNodes()
-        types, _, node_tags = gmsh.model.mesh.getElements(3)
-        if list(types) != [11]:
-            raise GeometryError(f"quarter model: expected only 10-node tetrahedra, gmsh gave element types {types}")
-        conn = np.asarray(node_tags[0], dtype=np.int64).reshape(-1, 10)
-    order = np.argsort(tags)
-    nodes = np.asarray(coords).reshape(-1, 3)[order]
-    index = np.empty(int(tags.max()) + 1, dtype=np.int64)
-    index[np.asarray(tags)[order]] = np.arange(tags.size)
-    el = index[conn]
-    # drop nodes no tetrahedron uses (geometry points), renumber
-    used = np.unique(el)
-    renum = np.full(nodes.shape[0], -1, dtype=np.int64)
-    renum[used] = np.arange(used.size)
-    nodes, el = nodes[used], renum[el]
-    el = _to_skfem_order(nodes, el)
-    from ..fem.geometry3d import orient_positive
-
-    el = orient_positive(nodes, el)
-    # snap the symmetry planes and the bottom exactly (gmsh's coordinates are exact there to ~1e-16)
+        nodes, el, _ = tet10_from_gmsh()
     tol = 1e-9 * W2
-    for axis in (0, 1, 2):
-        nodes[np.abs(nodes[:, axis]) <= tol, axis] = 0.0
     c = nodes[el[:, :4]].mean(axis=1)
     bounds = np.array([L["z1"] for L in layers])
     k = np.minimum(np.searchsorted(bounds, c[:, 2]), len(layers) - 1)
@@ -193,11 +172,72 @@ def quarter_stack(W2: float, D2: float, layers: list[dict], size_mm: float, laye
                  boundaries=boundaries, source=source, info=meta)
 
 
-def _to_skfem_order(nodes: np.ndarray, el: np.ndarray) -> np.ndarray:
+def tet10_from_gmsh(volumes: list[int] | None = None, curved: bool = False):
+    """The current gmsh model's second-order mesh as (nodes (N, 3) mm, elements (E, 10) in our order,
+    the volume entity of every element (E,)).
+
+    ``volumes``: the volume entities to take, in this order (all, in gmsh's order, when ``None``); the
+    elements come out entity after entity.  Nodes no tetrahedron uses (geometry points) are dropped and the
+    rest renumbered in gmsh's tag order; every tetrahedron is oriented to a positive corner volume; the
+    coordinate planes x, y, z = 0 are snapped exactly (gmsh's coordinates are exact there to ~1e-16).
+    ``curved``: mid-edge nodes lie on curved geometry (spheres, cylinders), not at the chord midpoints.
+    """
+    import gmsh
+
+    tags, coords, _ = gmsh.model.mesh.getNodes()
+    if volumes is None:
+        volumes = [t for _, t in gmsh.model.getEntities(3)]
+    blocks, entity = [], []
+    for v in volumes:  # a loop over geometry volumes, not elements
+        types, _, node_tags = gmsh.model.mesh.getElements(3, v)
+        if len(types) and list(types) != [11]:
+            raise GeometryError(f"quarter model: expected only 10-node tetrahedra, gmsh gave element types {types}")
+        if len(types):
+            blocks.append(np.asarray(node_tags[0], dtype=np.int64).reshape(-1, 10))
+            entity.append(np.full(blocks[-1].shape[0], v, dtype=np.int64))
+    if not blocks:
+        raise GeometryError("quarter model: gmsh made no tetrahedra")
+    conn = np.vstack(blocks)
+    order = np.argsort(tags)
+    nodes = np.asarray(coords).reshape(-1, 3)[order]
+    index = np.empty(int(tags.max()) + 1, dtype=np.int64)
+    index[np.asarray(tags)[order]] = np.arange(tags.size)
+    el = index[conn]
+    # drop nodes no tetrahedron uses (geometry points), renumber
+    used = np.unique(el)
+    renum = np.full(nodes.shape[0], -1, dtype=np.int64)
+    renum[used] = np.arange(used.size)
+    nodes, el = nodes[used], renum[el]
+    el = _to_skfem_order(nodes, el, curved=curved)
+    from ..fem.geometry3d import orient_positive
+
+    el = orient_positive(nodes, el)
+    # snap the coordinate planes exactly (symmetry planes, the bottom)
+    tol = 1e-9 * float(np.ptp(nodes, axis=0).max())
+    for axis in (0, 1, 2):
+        nodes[np.abs(nodes[:, axis]) <= tol, axis] = 0.0
+    return nodes, el, np.concatenate(entity)
+
+
+def _to_skfem_order(nodes: np.ndarray, el: np.ndarray, curved: bool = False) -> np.ndarray:
     """gmsh's 10-node tetrahedron order -> ours (mid-edge nodes 0-1, 1-2, 0-2, 0-3, 1-3, 2-3), checked
-    geometrically on every element (the mid-edge nodes of straight edges are the corner midpoints)."""
+    geometrically on every element (the mid-edge nodes of straight edges are the corner midpoints).
+
+    ``curved``: an edge on a curved surface has its mid-edge node on the surface, off the chord midpoint
+    by the sagitta (L^2 / 8 r for an edge of length L on a radius r, a few % of L at the mesh sizes used),
+    and in a flat element two edges' midpoints can lie closer than that: the nearest node is then not
+    a safe guess.  gmsh's order is then taken as documented (its nodes 8 and 9 on edges 2-3 and 1-3, ours
+    the other way round) and each mid-edge node checked to lie within a quarter of its edge's length
+    of the midpoint."""
     from ..fem.geometry3d import TET10_EDGES
 
+    if curved:
+        el = el[:, [0, 1, 2, 3, 4, 5, 6, 7, 9, 8]]
+        a, b = nodes[el[:, TET10_EDGES[:, 0]]], nodes[el[:, TET10_EDGES[:, 1]]]  # (E, 6, 3)
+        off = np.linalg.norm(nodes[el[:, 4:]] - 0.5 * (a + b), axis=-1)
+        if np.any(off > 0.25 * np.linalg.norm(b - a, axis=-1)):
+            raise GeometryError("quarter model: a mid-edge node is not near its edge's midpoint")
+        return el
     mids = 0.5 * (nodes[el[:, TET10_EDGES[:, 0]]] + nodes[el[:, TET10_EDGES[:, 1]]])  # (E, 6, 3) wanted
     have = nodes[el[:, 4:]]  # (E, 6, 3)
     dist = np.linalg.norm(mids[:, :, None, :] - have[:, None, :, :], axis=-1)  # (E, wanted, have)

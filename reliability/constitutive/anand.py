@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from . import j2
-from .state import REPORTED, make_state
+from .state import check_state, make_state, reported
 
 KELVIN = 273.15
 
@@ -250,10 +250,15 @@ class AnandModel:
     """Anand viscoplasticity with temperature-dependent isotropic elasticity.
 
     ``update`` maps (total strain, temperature, time increment, state) to
-    (stress, consistent tangent, new state).  State arrays, over n points:
-    ``eps_p`` (n, 4) engineering inelastic strain, ``s`` (n,) deformation
+    (stress, consistent tangent, new state), in 2D or 3D by the component
+    count c of the strain (n, c): c = 4, (xx, yy, zz, gamma_xy), or c = 6,
+    (xx, yy, zz, gamma_yz, gamma_xz, gamma_xy), engineering shears; stresses
+    in the same order, MPa.  The law is isotropic, so one return mapping
+    (:mod:`.j2`) serves both.  State arrays, over n points:
+    ``eps_p`` (n, c) engineering inelastic strain, ``s`` (n,) deformation
     resistance (MPa), ``p`` (n,) accumulated equivalent inelastic strain,
-    ``W`` (n,) inelastic work density (MPa = mJ/mm^3).
+    ``W`` (n,) inelastic work density (MPa = mJ/mm^3), ``rate`` (n,) the
+    last equivalent inelastic strain rate (1/s).
     """
 
     kind = "anand"
@@ -263,12 +268,19 @@ class AnandModel:
         self.params = params
         self.elastic = elastic  # ElasticLaw (isotropic)
 
-    # s: deformation resistance (MPa); rate: the last equivalent inelastic strain rate (1/s), the local
-    # Newton's starting point
-    state_fields = {**REPORTED, "s": (), "rate": ()}
+    def state_fields_for(self, n_components: int = 4) -> dict:
+        """The declared state for strain vectors of 4 (2D) or 6 (3D) components."""
+        # s: deformation resistance (MPa); rate: the last equivalent inelastic strain rate (1/s), the local
+        # Newton's starting point
+        return {**reported(n_components), "s": (), "rate": ()}
 
-    def initial_state(self, n: int) -> dict:
-        return make_state(self.state_fields, n, {"s": self.params.s0_MPa})
+    @property
+    def state_fields(self) -> dict:
+        """The 2D (4-component) declaration."""
+        return self.state_fields_for(4)
+
+    def initial_state(self, n: int, n_components: int = 4) -> dict:
+        return make_state(self.state_fields_for(n_components), n, {"s": self.params.s0_MPa})
 
     def moduli(self, T_C: float) -> tuple[float, float]:
         D = self.elastic.stiffness(T_C)
@@ -278,8 +290,10 @@ class AnandModel:
 
     def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None,
                lazy_tangent: bool = False, dp_guess=None):
-        """Stress, consistent tangent and new state at the end of the increment.
+        """Stress (n, c), consistent tangent (n, c, c) and new state at the end of the increment.
 
+        ``eps``, ``eps_th`` (n, c) or (c,): total and thermal strain, c = 4 or
+        6 components (see the class docstring), ``state`` made for the same c.
         ``lazy_tangent``: return the tangent as a :class:`~.j2.RadialReturn`
         to call when it is needed; ``dp_guess``: a starting dp per point for
         the local Newton solve (default: the previous increment's rate times
@@ -288,9 +302,10 @@ class AnandModel:
         local solve one flow-law pass per point.
         """
         G, K = self.moduli(T_C)
-        n = eps.shape[0]
+        n, c = eps.shape[0], j2.components(eps)
+        check_state(state, c)
         # one D for all points (a broadcast view), built only for the tangent
-        D = np.broadcast_to(j2.isotropic_D(G, K), (n, 4, 4))
+        D = np.broadcast_to(j2.isotropic_D(G, K, c), (n, c, c))
         sig_tr = j2.elastic_stress(eps - eps_th - state["eps_p"], G, K)
         s_tr = j2.deviator(sig_tr)
         q_tr = j2.equivalent(s_tr)

@@ -6,6 +6,17 @@ Hardening is ``kinematic`` (Prager: the yield surface translates, so a copper
 trace under cyclic loading keeps dissipating - the Bauschinger effect) or
 ``isotropic`` (it grows).  Rate independent; the return mapping is exact
 (one step) and the tangent is the consistent one.  Units: MPa.
+
+One implementation for the 2D sections and 3D, chosen by the component
+count c of the strain vectors: c = 4, (xx, yy, zz, gamma_xy), or c = 6,
+(xx, yy, zz, gamma_yz, gamma_xz, gamma_xy); engineering shears, stresses
+and back stresses in tensor components, same order.  The radial return
+(Simo & Hughes, Computational Inelasticity, 1998, box 3.2):
+
+    xi = dev(sigma_trial) - beta,  q = sqrt(3/2 xi:xi),  f = q - (sigma_y [+ H p]),
+    dp = f / (3 G + H),  N = 3/2 xi / q,  sigma = sigma_trial - 2 G dp N,
+    beta += 2/3 H dp N (kinematic),   eps_p += dp N (engineering shears doubled),
+    C = D - 4 G^2 / (3 G + H) N (x) N - (6 G^2 dp / q)(I_dev - 2/3 N (x) N).
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import j2
-from .state import REPORTED, make_state
+from .state import check_state, make_state, reported
 
 
 @dataclass(frozen=True)
@@ -27,9 +38,10 @@ class BilinearParameters:
 class BilinearModel:
     """Elastic-plastic with linear hardening; same interface as :class:`AnandModel`.
 
-    State: ``eps_p`` (n, 4) engineering plastic strain, ``beta`` (n, 4) back
-    stress (tensor components, kinematic), ``p`` (n,) accumulated equivalent
-    plastic strain, ``W`` (n,) plastic work density (MPa).
+    State, for strain vectors of c = 4 or 6 components: ``eps_p`` (n, c)
+    engineering plastic strain, ``beta`` (n, c) back stress (tensor
+    components, kinematic), ``p`` (n,) accumulated equivalent plastic
+    strain, ``W`` (n,) plastic work density (MPa).
     """
 
     kind = "bilinear"
@@ -39,10 +51,17 @@ class BilinearModel:
         self.params = params
         self.elastic = elastic
 
-    state_fields = {**REPORTED, "beta": (4,)}  # beta: the back stress (MPa)
+    def state_fields_for(self, n_components: int = 4) -> dict:
+        """The declared state for strain vectors of 4 (2D) or 6 (3D) components."""
+        return {**reported(n_components), "beta": (n_components,)}  # beta: the back stress (MPa)
 
-    def initial_state(self, n: int) -> dict:
-        return make_state(self.state_fields, n)
+    @property
+    def state_fields(self) -> dict:
+        """The 2D (4-component) declaration."""
+        return self.state_fields_for(4)
+
+    def initial_state(self, n: int, n_components: int = 4) -> dict:
+        return make_state(self.state_fields_for(n_components), n)
 
     def moduli(self, T_C: float) -> tuple[float, float]:
         D = self.elastic.stiffness(T_C)
@@ -57,12 +76,19 @@ class BilinearModel:
 
     def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None,
                lazy_tangent: bool = False, dp_guess=None):
+        """Stress (n, c), consistent tangent (n, c, c) and new state at total strain ``eps`` (n, c), c = 4 or 6.
+
+        ``eps_th``: thermal strain, (n, c) or (c,); ``stress_n``: the stress at
+        the start of the increment (for the work, trapezoidal; default the end
+        stress); ``lazy_tangent``: the tangent as a :class:`~.j2.RadialReturn`.
+        """
         del dt, dp_guess  # rate independent, closed-form return mapping
         G, K = self.moduli(T_C)
         H = self.hardening_modulus(T_C)
-        n = eps.shape[0]
+        n, c = eps.shape[0], j2.components(eps)
+        check_state(state, c)
         # one D for all points (a broadcast view), built only for the tangent
-        D = np.broadcast_to(j2.isotropic_D(G, K), (n, 4, 4))
+        D = np.broadcast_to(j2.isotropic_D(G, K, c), (n, c, c))
         sig_tr = j2.elastic_stress(eps - eps_th - state["eps_p"], G, K)
         kinematic = self.params.hardening == "kinematic"
         xi = j2.deviator(sig_tr) - (state["beta"] if kinematic else 0.0)

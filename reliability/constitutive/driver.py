@@ -21,12 +21,15 @@ import numpy as np
 
 from ..errors import ConvergenceError
 from .models import inelastic_model
-from .state import REPORTED, equivalent_inelastic_strain, inelastic_strain, make_state
+from .elastic3d import stiffness3d
+from .state import REPORTED, equivalent_inelastic_strain, inelastic_strain, make_state, reported
 
 XX, YY, ZZ, XY = 0, 1, 2, 3
 
 
 class _Elastic:
+    """A linear thermo-elastic point with the models' interface, on 4- (2D) or 6-component (3D) strains."""
+
     kind = "elastic"
 
     def __init__(self, elastic):
@@ -34,11 +37,16 @@ class _Elastic:
 
     state_fields = REPORTED  # an elastic point keeps only the reported (zero) quantities
 
-    def initial_state(self, n):
-        return make_state(self.state_fields, n)
+    def state_fields_for(self, n_components: int = 4) -> dict:
+        return reported(n_components)
+
+    def initial_state(self, n, n_components: int = 4):
+        return make_state(self.state_fields_for(n_components), n)
 
     def update(self, eps, T_C, dt, state, eps_th, stress_n=None):
-        D = np.broadcast_to(self.elastic.stiffness(T_C), (eps.shape[0], 4, 4))
+        c = eps.shape[-1]
+        D = self.elastic.stiffness(T_C) if c == 4 else stiffness3d(self.elastic, T_C)
+        D = np.broadcast_to(D, (eps.shape[0], c, c))
         return np.einsum("nij,nj->ni", D, eps - eps_th), np.array(D), state
 
 

@@ -1,4 +1,9 @@
-"""Pick the constitutive model of a material for an inelastic analysis."""
+"""Pick the constitutive model of a material for an inelastic analysis.
+
+The models take strain vectors of 4 components (2D sections: xx, yy, zz, xy) or
+6 (3D: xx, yy, zz, yz, xz, xy), engineering shears, chosen by the arrays
+passed; ``initial_state(n, n_components)`` makes the matching state.
+"""
 
 from __future__ import annotations
 

@@ -22,8 +22,13 @@ and make its rubbery thermal stresses depend on a bulk modulus nobody has
 measured.  physics.md 1.3 notes that the constant-nu shortcut is the common
 one and that it does move predicted warpage somewhat.
 
-State per point: the branch stresses h_i (n, m, 4) and the last mechanical
-strain eps_m (n, 4).  Over an increment with reduced-time increment dxi, for
+Strain and stress vectors have c = 4 components in the 2D sections,
+(xx, yy, zz, gamma_xy), or c = 6 in 3D, (xx, yy, zz, gamma_yz, gamma_xz,
+gamma_xy), engineering shears; the update is chosen by the count of the
+strain passed (one implementation: the law is isotropic).
+
+State per point: the branch stresses h_i (n, m, c) and the last mechanical
+strain eps_m (n, c).  Over an increment with reduced-time increment dxi, for
 a mechanical strain linear in reduced time within the increment, the branch
 equation dh_i/dxi + h_i / tau_i = E_i D1 : d eps_m/dxi integrates exactly to
 
@@ -34,7 +39,7 @@ equation dh_i/dxi + h_i / tau_i = E_i D1 : d eps_m/dxi integrates exactly to
 
 so the stress is linear in the end strain, and the consistent tangent is
 exactly D1 (E_inf + sum_i E_i g_i), the same at every point of a group (the
-temperature is uniform): no Python loop over points, one (4, 4) matrix.
+temperature is uniform): no Python loop over points, one (c, c) matrix.
 dxi integrates 1/a_T with the temperature linear in time from the previous
 temperature (``T_prev_C``) to the current one (:meth:`.shift.Shift.reduced_time`).
 
@@ -54,7 +59,7 @@ import numpy as np
 
 from . import j2
 from .shift import Shift, make_shift
-from .state import REPORTED, make_state
+from .state import check_state, make_state, reported
 
 
 @dataclass(frozen=True)
@@ -84,10 +89,10 @@ def unit_moduli(nu: float) -> tuple[float, float]:
 
 
 def compliance_strain(sig: np.ndarray, E: float, nu: float) -> np.ndarray:
-    """Engineering strain (n, 4) of an isotropic elastic body (E, nu) under stress (n, 4)."""
+    """Engineering strain (n, c) of an isotropic elastic body (E, nu) under stress (n, c), c = 4 or 6."""
     tr = sig[:, :3].sum(axis=1, keepdims=True)
-    eps = ((1.0 + nu) * sig - nu * tr * j2.HYDRO) / E
-    eps[:, 3] = 2.0 * (1.0 + nu) * sig[:, 3] / E
+    eps = ((1.0 + nu) * sig - nu * tr * j2.hydro(sig.shape[-1])) / E
+    eps[:, 3:] = 2.0 * (1.0 + nu) * sig[:, 3:] / E  # gamma = tau / G
     return eps
 
 
@@ -99,7 +104,7 @@ class LinearTangent:
     return mappings of the plastic models; the linear update needs no hint.
     """
 
-    D: np.ndarray  # (4, 4)
+    D: np.ndarray  # (c, c), c = 4 or 6
     n: int
 
     @property
@@ -107,7 +112,7 @@ class LinearTangent:
         return np.zeros(self.n)
 
     def __call__(self) -> np.ndarray:
-        return np.broadcast_to(self.D, (self.n, 4, 4))
+        return np.broadcast_to(self.D, (self.n,) + self.D.shape)
 
 
 class ViscoelasticModel:
@@ -130,7 +135,8 @@ class ViscoelasticModel:
         self.E = np.asarray(params.E_MPa, dtype=float)
         self.tau = np.asarray(params.tau_s, dtype=float)
         self.G1, self.K1 = unit_moduli(params.nu)
-        self.D1 = j2.isotropic_D(self.G1, self.K1)
+        self.D1 = j2.isotropic_D(self.G1, self.K1)  # 2D (4 components)
+        self._D1 = {c: j2.isotropic_D(self.G1, self.K1, c) for c in j2.COMPONENTS}
         self._memo = None
 
     @classmethod
@@ -157,13 +163,18 @@ class ViscoelasticModel:
         return storage, loss
 
     # --- the solver's interface --------------------------------------------------------------------
+    def state_fields_for(self, n_components: int = 4) -> dict:
+        """The declared state for strain vectors of 4 (2D) or 6 (3D) components."""
+        # h: the branch stresses' history variables per Prony term; eps_m: the last mechanical strain
+        return {**reported(n_components), "h": (self.E.size, n_components), "eps_m": (n_components,)}
+
     @property
     def state_fields(self) -> dict:
-        # h: the branch stresses' history variables per Prony term; eps_m: the last mechanical strain
-        return {**REPORTED, "h": (self.E.size, 4), "eps_m": (4,)}
+        """The 2D (4-component) declaration."""
+        return self.state_fields_for(4)
 
-    def initial_state(self, n: int) -> dict:
-        return make_state(self.state_fields, n)
+    def initial_state(self, n: int, n_components: int = 4) -> dict:
+        return make_state(self.state_fields_for(n_components), n)
 
     def effective_modulus(self, dxi: float) -> tuple[np.ndarray, np.ndarray, float]:
         """Branch decay exp(-dxi/tau), weights E_i g_i and the algorithmic modulus over a reduced-time step."""
@@ -186,21 +197,26 @@ class ViscoelasticModel:
 
     def update(self, eps: np.ndarray, T_C: float, dt: float, state: dict, eps_th: np.ndarray, stress_n=None,
                lazy_tangent: bool = False, dp_guess=None, T_prev_C: float | None = None):
-        """Stress (n, 4), consistent tangent and the new state at the end of the increment."""
+        """Stress (n, c), consistent tangent (n, c, c) and the new state at the end of the increment.
+
+        ``eps``, ``eps_th``: total and thermal strain (n, c) or (c,), c = 4 or 6 (module docstring);
+        ``state`` made for the same c.
+        """
         del dp_guess  # linear: nothing to iterate
-        n = eps.shape[0]
+        n, c = eps.shape[0], j2.components(eps)
+        check_state(state, c)
         T0 = T_C if T_prev_C is None else T_prev_C
         _, decay, weight, E_alg = self._increment(dt, T0, T_C)
         eps_m = eps - eps_th
         ds = j2.elastic_stress(eps_m - state["eps_m"], self.G1, self.K1)  # D1 : d eps_m
         h = decay[None, :, None] * state["h"] + weight[None, :, None] * ds[:, None, :]
         sig = self.params.E_inf_MPa * j2.elastic_stress(eps_m, self.G1, self.K1) + h.sum(axis=1)
-        C = LinearTangent(E_alg * self.D1, n)
+        C = LinearTangent(E_alg * self._D1[c], n)
         C = C if lazy_tangent else np.array(C())
         eps_v = eps_m - compliance_strain(sig, self.params.E_glassy_MPa, self.params.nu)
         d_eps_v = eps_v - state["eps_p"]
-        dev = j2.deviator(d_eps_v * np.array([1.0, 1.0, 1.0, 0.5]))  # tensor components
-        dp = np.sqrt(2.0 / 3.0 * (dev[:, 0] ** 2 + dev[:, 1] ** 2 + dev[:, 2] ** 2 + 2.0 * dev[:, 3] ** 2))
+        dev = j2.deviator(j2.tensorial(d_eps_v))  # tensor components
+        dp = np.sqrt(2.0 / 3.0 * j2.contract(dev))
         sig_n = stress_n if stress_n is not None else sig
         new = {"h": h, "eps_m": eps_m, "eps_p": eps_v, "p": state["p"] + dp,
                "W": state["W"] + 0.5 * np.einsum("ni,ni->n", sig_n + sig, d_eps_v)}

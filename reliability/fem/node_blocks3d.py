@@ -106,12 +106,17 @@ class NodeBlocks3:
     def empty(self) -> BlockMatrix3:
         return BlockMatrix3(self.indptr, self.indices, np.zeros(9 * self.n_blocks))
 
-    def stiffness(self, pair_entries, chunk: int = CHUNK, out: BlockMatrix3 | None = None) -> BlockMatrix3:
-        """Assemble sum_e K_e from ``pair_entries(sel)`` -> (n_sel, 55, 9), chunk by chunk of elements."""
+    def stiffness(self, pair_entries, chunk: int = CHUNK, out: BlockMatrix3 | None = None,
+                  elements: np.ndarray | None = None) -> BlockMatrix3:
+        """Assemble sum_e K_e from ``pair_entries(sel)`` -> (n_sel, 55, 9), chunk by chunk of elements.
+
+        ``elements``: only these (``sel`` is then an index array into the model's elements), added to
+        ``out``'s values when given (in place); the supports' identity rows are set afterwards either way.
+        """
         values = np.zeros(9 * self.n_blocks) if out is None else out.values
-        E = self.block.shape[0]
+        E = self.block.shape[0] if elements is None else elements.size
         for start in range(0, E, chunk):
-            sel = slice(start, min(start + chunk, E))
+            sel = slice(start, min(start + chunk, E)) if elements is None else elements[start:start + chunk]
             slots = 9 * self.block[sel][..., None] + self._off[self.transposed[sel].view(np.int8)]
             np.add.at(values, slots.reshape(-1), pair_entries(sel).reshape(-1))
         values[self._zero] = 0.0

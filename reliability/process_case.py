@@ -10,6 +10,9 @@ is where the thermal cycling starts.
 
 from __future__ import annotations
 
+import os
+import threading
+
 from .assignment import check_temperature_range
 from .case import Case
 from .errors import CaseError
@@ -18,6 +21,14 @@ from .process.limits import jeita_limit, judge
 from .process.section import ProcessResult, run_process
 from .process.steps import Reflow, RegionStep
 from .sections import Section
+
+# The sections' histories are independent (the cycling needs only the assembly's end state): the free
+# package's runs on a thread beside the assembly's, which the calling thread runs.  Every number is the
+# same as one after the other (each section has its own problem, solver and worker threads; PARDISO's
+# conditional numerical reproducibility and NumPy's OpenBLAS held at one thread over both keep them
+# bitwise equal); only the wall time changes, by what the second core can take.  RELIABILITY_SERIAL_SECTIONS=1
+# (or CONCURRENT_SECTIONS = False) runs them one after the other, the old path.
+CONCURRENT_SECTIONS = os.environ.get("RELIABILITY_SERIAL_SECTIONS", "") not in ("1", "true", "yes")
 
 STRESS_BASIS = "process history: solder at its viscoplastic state, elastic parts from their birth references"
 ELASTIC_BASIS = ("elastic, not a real stress in inelastic regions (one stress-free temperature, "
@@ -110,20 +121,60 @@ def run_processes(case: Case, secs: list[Section], temperatures: dict[str, list[
     _check_regions(case, secs)
     p, a = case.spec.process, case.spec.analysis
     want_curve = p.reflow_curve if p.reflow_curve is not None else case.spec.geometry.family is not None
-    out = {}
     plans = {s.role: section_steps(case, s) for s in secs}
     for s in secs:
         check_step_temperatures(case, s, *plans[s.role])
-    for s in secs:
+
+    def one(s):
         initial, steps, labels = plans[s.role]
         peak = p.reflow_peak_C if (want_curve and s.role == "package") else None
         try:
-            out[s.role] = run_process(s, initial, steps, a.kinematics, centre_x(s), temperatures=temperatures[s.role],
-                                      solver=a.solver, tol=tol, newton=newton, max_step_K=p.max_step_K,
-                                      reflow_curve_peak_C=peak, progress=progress, labels=labels)
+            result = run_process(s, initial, steps, a.kinematics, centre_x(s), temperatures=temperatures[s.role],
+                                 solver=a.solver, tol=tol, newton=newton, max_step_K=p.max_step_K,
+                                 reflow_curve_peak_C=peak, progress=progress, labels=labels)
         except CaseError as exc:
             raise CaseError(f"{case.path}: [{s.role}] {exc}") from None
-        out[s.role].initial_C = initial
+        result.initial_C = initial
+        return result
+
+    if not CONCURRENT_SECTIONS or len(secs) < 2:
+        return {s.role: one(s) for s in secs}
+    from .fem.threads import openblas_single_threaded
+
+    done: dict[str, tuple] = {}
+
+    def background(s):
+        try:
+            done[s.role] = (one(s), None)
+        except BaseException as exc:  # handed to the calling thread
+            done[s.role] = (None, exc)
+
+    # held over every thread: each run_process enters it too, and nested limits leaving in another order
+    # than they came would otherwise restore OpenBLAS's threads in the middle of the other's run
+    with openblas_single_threaded():
+        threads = [threading.Thread(target=background, args=(s,), name=f"process-{s.role}", daemon=True)
+                   for s in secs[:-1]]
+        for t in threads:
+            t.start()
+        try:
+            last = one(secs[-1])
+        except KeyboardInterrupt:
+            raise  # the other sections' threads are daemons: nothing waits for them
+        except BaseException:
+            # a failure here: a section that failed too and comes first (in the serial order) is the one reported
+            for t in threads:
+                t.join()
+            for s in secs[:-1]:
+                if done[s.role][1] is not None:
+                    raise done[s.role][1]
+            raise
+        for t in threads:
+            t.join()
+    for s in secs[:-1]:
+        if done[s.role][1] is not None:
+            raise done[s.role][1]
+    out = {s.role: done[s.role][0] for s in secs[:-1]}
+    out[secs[-1].role] = last
     return out
 
 

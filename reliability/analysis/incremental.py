@@ -47,11 +47,14 @@ from ..fem.solvers import choose, make_solver, rigid_body_modes
 from ..material import Material
 from ..model import Model
 from .birth import Birth
-from .elastic_regions import ElasticRegions
+from .elastic_regions import ElasticRegions, IntegralCache
 from .quasi_newton import inverse_product, secant_pair
 from .thermoelastic import element_materials
 
 ACTIVE_ONLY = True  # update only the built points of a partly built group (False: all, the old path; for tests)
+# scatter the forces and tangent blocks of built inelastic elements only (False: every inelastic element's,
+# zeros for the unbuilt, the old path; the same numbers to the last bit, for tests and bench/bench_main_job.py)
+BUILT_ONLY_SCATTER = True
 
 
 NEWTON = ("bfgs", "full")
@@ -150,15 +153,21 @@ class InelasticProblem:
             np.zeros(0, dtype=np.int64)
         self._inelastic_scatter = self.assembler.scatter_for(self._inelastic_elements)
         self._inelastic_positions = self.assembler.positions(self._inelastic_elements)
+        # the built ones among them (all, until configure says otherwise): an evaluation's forces and blocks
+        self._built_scatter, self._built_positions = self._inelastic_scatter, self._inelastic_positions
+        self._built_rows: np.ndarray | None = None  # their rows among the inelastic elements (None: all)
         # threads for the inelastic points: on the fan-out case's 158 k-dof mesh an evaluation took 28 ms
         # on 2 threads, 34-38 ms on 1; on the 104 k-dof mesh they are even (bench_kernels.py, whole runs
         # 23-24 s either way: NumPy's small calls hold the GIL)
         self.workers = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
         self.min_part_elements = MIN_PART_ELEMENTS
         self._pool: ThreadPoolExecutor | None = None
-        # the elastic elements' stiffness and thermal force, integrated once for all temperatures
+        # the elastic elements' stiffness and thermal force, integrated once for all temperatures, and again
+        # only for an element set not seen before (a process history's births, removals and branches)
+        self._integrals = IntegralCache()
+        self._dormant_cache = IntegralCache()
         self.elastic = ElasticRegions(self.assembler, self.kin.B, self.kin.w, self.materials, self.mat_index,
-                                      self.elastic_elements, self.T_ref)
+                                      self.elastic_elements, self.T_ref, cache=self._integrals)
         self._operators: dict[int, tuple] = {}
         self.iterations = 0
         if newton not in NEWTON:
@@ -188,7 +197,7 @@ class InelasticProblem:
         active = np.ones(self.model.n_elements, dtype=bool) if birth is None else birth.active
         elastic_active = self.elastic_elements[active[self.elastic_elements]]
         self.elastic = ElasticRegions(self.assembler, self.kin.B, self.kin.w, self.materials, self.mat_index,
-                                      elastic_active, self.T_ref, offset, eps_birth, active)
+                                      elastic_active, self.T_ref, offset, eps_birth, active, cache=self._integrals)
         self._operators = {}
         self._group_birth = []
         for g in self.groups:
@@ -201,20 +210,37 @@ class InelasticProblem:
                 eb = eps_birth[g.elements].reshape(-1, 4)
                 off = eb if off is None else off + eb
             self._group_birth.append(None if act is None and off is None else (act, off, bool(act_e.any())))
-        # dormant free dofs: not touched by any active element
+        # the built inelastic elements, group by group in element order (the order an evaluation's forces
+        # and blocks come in): their dofs and CSR positions, by the active set
+        rows = np.flatnonzero(active[self._inelastic_elements])
+        if rows.size == self._inelastic_elements.size:
+            self._built_scatter, self._built_positions = self._inelastic_scatter, self._inelastic_positions
+            self._built_rows = None
+        else:
+            built = self._inelastic_elements[rows]
+            self._built_rows = rows
+            self._built_scatter, self._built_positions = self._dormant_cache.get(
+                "built", active.tobytes(),
+                lambda: (self.assembler.scatter_for(built), self.assembler.positions(built)))
+        # dormant free dofs: not touched by any active element (their CSR positions by the active set; the
+        # identity value by the set and the median birth temperature it is taken at)
+        T_diag = self.T_ref if birth is None else float(np.median(birth.T_birth))
+        self._dormant_positions, self._dormant_value = self._dormant_cache.get(
+            "dormant", (active.tobytes(), T_diag), lambda: self._dormant(active, T_diag))
+        self._has_factor = False
+        self._hints = (None, None, [])
+
+    def _dormant(self, active: np.ndarray, T_diag: float) -> tuple[np.ndarray, float]:
         touched = np.zeros(self.n_dofs + 1, dtype=bool)
         touched[self.assembler.dofmap[active].ravel()] = True
         dormant = np.flatnonzero(~touched[:-1])
-        if dormant.size:
-            ip, ind = self.assembler.indptr, self.assembler.indices
-            rows = np.repeat(np.arange(self.n_dofs, dtype=np.int64), np.diff(ip))
-            self._dormant_positions = np.searchsorted(rows * self.n_dofs + ind, dormant * (self.n_dofs + 1))
-            diag = self.elastic.at(self.T_ref if birth is None else float(np.median(birth.T_birth))).data()
-            self._dormant_value = float(np.abs(diag).max()) or 1.0
-        else:
-            self._dormant_positions = np.zeros(0, dtype=np.int64)
-        self._has_factor = False
-        self._hints = (None, None, [])
+        if not dormant.size:
+            return np.zeros(0, dtype=np.int64), 0.0
+        ip, ind = self.assembler.indptr, self.assembler.indices
+        rows = np.repeat(np.arange(self.n_dofs, dtype=np.int64), np.diff(ip))
+        positions = np.searchsorted(rows * self.n_dofs + ind, dormant * (self.n_dofs + 1))
+        diag = self.elastic.at(T_diag).data()
+        return positions, float(np.abs(diag).max()) or 1.0
 
     def total_strain(self, u_free: np.ndarray, elements: np.ndarray) -> np.ndarray:
         """(n, Q, 4) total strain of ``elements`` for free displacements ``u_free``."""
@@ -386,15 +412,20 @@ class InelasticProblem:
                 if act is not None:  # inactive points: zero mechanical strain, they stay in their initial state
                     eps = np.where(act[:, None], eps, np.broadcast_to(eth, eps.shape))
                 sig, C, new = g.model.update(eps, T, dt, st, eth, sig_n, lazy_tangent=True, dp_guess=hint, **extra)
-                return sig, C, new, element_force(B, sig.reshape(-1, Q, 4), w), (B, w, C)
+                fe = element_force(B, sig.reshape(-1, Q, 4), w)
+                if act is None or act.all():
+                    return sig, C, new, fe, (B, w, C)
+                # (all points updated, the old path) forces and blocks of the built elements only, as below
+                el = np.flatnonzero(act.reshape(-1, Q)[:, 0])
+                return sig, C, new, fe[el], (None, None, None,
+                                             lambda: element_stiffness(B, C().reshape(w.shape + (4, 4)), w)[el])
             # some elements not built (or molten): only the active points are updated; the others keep
             # their initial state, carry no stress and add nothing (the assembly's joints before the
             # board reflow are most of the solder: updating them for nothing cost most of the time)
             el = np.flatnonzero(act.reshape(-1, Q)[:, 0])
             n = B.shape[-1]
             if el.size == 0:  # a range with nothing built
-                return (np.zeros_like(sig_n), None, st, np.zeros((B.shape[0], n)),
-                        (None, None, None, np.zeros((B.shape[0], n, n))))
+                return np.zeros_like(sig_n), None, st, np.zeros((0, n)), (None, None, None, np.zeros((0, n, n)))
             pts = (el[:, None] * Q + np.arange(Q)).ravel()
             eth_a = eth if np.ndim(eth) == 1 else eth[pts]
             eps = element_strain(B[el], padded[dofs[el]]).reshape(-1, 4)
@@ -405,34 +436,34 @@ class InelasticProblem:
             new = {k: v.copy() for k, v in st.items()}
             for k, v in new_a.items():
                 new[k][pts] = v
-            fe = np.zeros((B.shape[0], n))
-            fe[el] = element_force(B[el], sig_a.reshape(-1, Q, 4), w[el])
+            # forces and blocks of the built elements only: the others' are zero, and leaving them out
+            # of the scatters (through the built elements' dofs and positions, see configure) adds the
+            # same values in the same order
+            fe = element_force(B[el], sig_a.reshape(-1, Q, 4), w[el])
 
             def stiffness(B=B, w=w, el=el, C=C):
-                Ke = np.zeros((B.shape[0], n, n))
-                Ke[el] = element_stiffness(B[el], C().reshape(el.size, Q, 4, 4), w[el])
-                return Ke
+                return element_stiffness(B[el], C().reshape(el.size, Q, 4, 4), w[el])
             return sig, C, new, fe, (None, None, None, stiffness)
 
         done = self._map(work, jobs)
         trial, stresses, lazy, fe = [], [], [], []
         for g, st, sig_n in zip(self.groups, state_n.groups, state_n.stress):
             mine = [(job, out) for job, out in zip(jobs, done) if job[0] is g]
-            if not mine:  # an inactive group keeps its state and adds nothing (zero blocks keep the order)
+            if not mine:  # an inactive group keeps its state and adds nothing
                 trial.append(st)
                 stresses.append(sig_n)
-                n = self.assembler.dofmap.shape[1]
-                fe.append(np.zeros((g.elements.size, n)))
-                lazy.append((None, None, None, np.zeros((g.elements.size, n, n))))
                 continue
             stresses.append(_join([out[0] for _, out in mine]))
             trial.append({k: _join([out[2][k] for _, out in mine]) for k in mine[0][1][2]})
             lazy += [out[4] for _, out in mine]
             fe.append(_join([out[3] for _, out in mine]))
-        if fe:
+        if fe:  # the built inelastic elements' forces, in the order of self._built_scatter
             fe = np.concatenate(fe)
-            R += self._inelastic_scatter(fe)
-            scale += self._inelastic_scatter(np.abs(fe))
+            scatter = self._built_scatter
+            if not BUILT_ONLY_SCATTER and self._built_rows is not None:  # the old path: zeros for the unbuilt
+                fe, scatter = self._padded(fe), self._inelastic_scatter
+            R += scatter(fe)
+            scale += scatter(np.abs(fe))
 
         self._hints = (id(state_n), dt, [out[1] for out in done])
 
@@ -446,12 +477,21 @@ class InelasticProblem:
             # their CSR positions gathered once (re-gathering 3 M of them took as long as the scatter)
             data = np.concatenate((elastic.data(), [0.0]))
             if Ke:
-                np.add.at(data, self._inelastic_positions, np.concatenate(Ke).reshape(-1))
+                Ke, positions = np.concatenate(Ke), self._built_positions
+                if not BUILT_ONLY_SCATTER and self._built_rows is not None:  # the old path
+                    Ke, positions = self._padded(Ke), self._inelastic_positions
+                np.add.at(data, positions, Ke.reshape(-1))
             if self._dormant_positions.size:  # dofs of inactive elements only: identity rows
                 data[self._dormant_positions] += self._dormant_value
             return self.assembler.csr(data[:-1])
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))
+
+    def _padded(self, rows: np.ndarray) -> np.ndarray:
+        """Rows of the built inelastic elements placed among zero rows of all of them (the old scatter's input)."""
+        out = np.zeros((self._inelastic_elements.size,) + rows.shape[1:])
+        out[self._built_rows] = rows
+        return out
 
     def forget_factor(self) -> None:
         """Make the next increment factorize its tangent afresh (at a checkpoint: a resumed run has no

@@ -17,6 +17,7 @@ the element forces) left 1.6 % in the curvature of a free three-layer strip,
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -27,6 +28,13 @@ from ..analysis.incremental import IncrementFailed, InelasticProblem, State
 from ..errors import CaseError, ConvergenceError, MaterialError
 
 RELEASE_S = 1.0  # a removal: one increment of this length (instantaneous for the solder)
+# Opt-in (off by default): start each ramp increment from the last one's displacement increment scaled by
+# the temperature steps (the cycling's predictor) instead of from the converged state.  It changes the
+# iterates, so the answers move within the nonlinear tolerance: on the default fan-out case, 25 % fewer
+# residual evaluations and 24-34 % fewer factorizations in the process, the reflow curve 4.6x closer to a
+# tolerance-1e-8 reference (largest error 0.14 against 0.67 um) but the assembly's 25 C warpage 0.4 % further
+# (issue 19 report).  RELIABILITY_PROCESS_PREDICTOR=1 or PREDICTOR = True.
+PREDICTOR = os.environ.get("RELIABILITY_PROCESS_PREDICTOR", "") in ("1", "true", "yes")
 EVALUATE_K_PER_MIN = 60.0  # an evaluation heats or cools at 1 K/s from the current state (U: an oven's ramp)
 
 
@@ -88,8 +96,13 @@ class History:
             dt = target - self.state.t
             for cut in range(self.max_cutbacks + 1):
                 t = self.state.t + dt
+                T_new = T_of(t)
+                guess = self._predicted(T_new) if PREDICTOR else None
                 try:
-                    self.state = self.problem.increment(self.state, t, T_of(t))
+                    old = self.state
+                    self.state = self.problem.increment(self.state, t, T_new, guess)
+                    if PREDICTOR:
+                        self._last = (self.state, self.state.u - old.u, T_new - old.T)
                     self.increments += 1
                     break
                 except MaterialError as exc:
@@ -100,6 +113,15 @@ class History:
                         raise ConvergenceError(f"{self.step_label}: no convergence at t = {t:.1f} s after "
                                                f"{self.max_cutbacks} cut-backs ({exc})") from None
                     dt *= 0.5
+
+    def _predicted(self, T_new: float):
+        """The opt-in predictor's start (see PREDICTOR): only right after the increment that made the current
+        state (not after a birth, a removal or a branch) and on a temperature step of the same sign."""
+        last = getattr(self, "_last", None)
+        if last is None or last[0] is not self.state:
+            return None
+        dT = T_new - self.state.T
+        return self.state.u + (dT / last[2]) * last[1] if last[2] != 0.0 and dT * last[2] > 0 else None
 
     # --- what steps do ---------------------------------------------------------------------
     def ramp(self, to_C: float, rate_K_per_min: float) -> None:

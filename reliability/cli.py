@@ -50,7 +50,8 @@ def _cmd_run(args) -> int:
     head = f"{'T (C)':>8} {'warpage (um)':>13} {'coplanarity (um)':>17}"
     if has_assembly:
         head += f" {'assembly warpage (um)':>22}"
-    print(head + f" {'max von Mises (MPa)':>20}")
+    if summary["temperatures"]:  # a 3D assembly run has cycling only
+        print(head + f" {'max von Mises (MPa)':>20}")
     for row in summary["temperatures"]:
         vm = max(row["von_mises_max_MPa"].values())
         line = f"{row['T_C']:8g} {row['warpage_um']:13.3f} {row['coplanarity_um']:17.3f}"
@@ -70,7 +71,8 @@ def _cmd_run(args) -> int:
               f"{st['factorizations']} factorizations, {st['cutbacks']} cut-backs, {st['wall_time_s']:.1f} s")
         crit = cyc.get("critical_joint")
         if crit:
-            print(f"critical joint {crit['name']} ({crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
+            place = f"row {crit['row']}, column {crit['col']}, " if "row" in crit else ""
+            print(f"critical joint {crit['name']} ({place}{crit['interface']} side, DNP {crit['dnp_mm']:.2f} mm): "
                   f"dW = {crit['dW_MPa']:.4g} MPa/cycle; {crit['stabilisation_note']}")
             from .analysis.cycling_results import life_lines
 

@@ -60,7 +60,13 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
     case = load_case(case_path)
     out = Path(out_dir) if out_dir is not None else Path("results") / case.name
     with claimed(out):
-        if case.spec.geometry.model == "quarter_3d":  # the 3D quarter model (free package, linear; docs/3d.md)
+        if case.spec.geometry.model == "quarter_3d":  # the 3D quarter model (docs/3d.md)
+            from .analysis.quarter3d import is_assembly
+
+            if is_assembly(case):  # the package on its board, thermal cycling
+                from .run3d_cycling import run_assembly3d
+
+                return run_assembly3d(case, out, t0, progress)
             from .run3d import run_quarter3d
 
             return run_quarter3d(case, out, t0, progress)

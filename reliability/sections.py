@@ -109,6 +109,11 @@ def preflight(case: Case) -> None:
     for key, name in case.spec.materials.items():
         case.material(name, f"materials.{key}")
     g = case.spec.geometry
+    if g.model == "quarter_3d":
+        from .analysis.quarter3d import estimate_assembly, is_assembly
+
+        if is_assembly(case):
+            estimate_assembly(case)  # the element count, before any geometry
     if g.family is not None:
         build_request(case)
     else:

@@ -226,6 +226,17 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
         engel = {j["name"]: {"reason": f"Engelmaier inputs could not be formed ({type(exc).__name__}: {exc})"}
                  for j in joints_list}
     cycles = per_cycle(run, rec)
+    return joints_block(cycles, joints_info, assignment, fatigue_models, T_sj, dwell_min, engel, method, calibration)
+
+
+def joints_block(cycles: dict[str, list[dict]], joints_info: dict[str, dict], assignment, fatigue_models: list[str],
+                 T_sj: float, dwell_min: float, engel: dict[str, dict], method: dict, calibration=None) -> dict:
+    """``joints`` (each with its per-cycle rows and lives, from the centre out), ``fatigue_method`` and the
+    ``critical_joint`` block, from per-cycle rows ``{joint: [{cycle, dW_<side>_MPa,
+    inelastic_strain_<side>}, ...]}``; shared by the 2D sections and the 3D quarter assembly.
+
+    The critical joint is the one with the largest last-cycle dW over its two pad interfaces; each
+    joint's life uses its worse interface, its pad radius as Darveaux's crack length."""
     warnings_method = method_differences(method, calibration.method) if calibration is not None else []
     joints = []
     critical = None
@@ -245,6 +256,9 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
             "dW_last_cycle_MPa": dW,
             "critical_interface": worst,
         }
+        for key in ("row", "col"):  # a 3D array's joint: its place in the quarter's grid
+            if key in info:
+                entry[key] = int(info[key])
         if len(rows) >= 2:
             prev = rows[-2][f"dW_{worst}_MPa"]
             entry["dW_change_last_two_cycles_percent"] = 100.0 * abs(dW - prev) / dW if dW > 0 else 0.0
@@ -258,6 +272,9 @@ def summarize(run, rec, assignment, fatigue_models: list[str], T_sj: float, dwel
     out = {"joints": joints, "fatigue_method": method}
     if critical is not None:
         out["critical_joint"] = critical_block(critical, method, calibration, warnings_method, T_sj, dwell_min)
+        for key in ("row", "col"):
+            if key in critical:
+                out["critical_joint"][key] = critical[key]
         # the hand check's own worst joint (largest DNP strain), which need not be the FE-critical one
         hand = [(j["life"]["engelmaier"]["N63_2_cycles"], j) for j in joints
                 if j["life"].get("engelmaier", {}).get("available")]

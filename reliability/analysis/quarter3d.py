@@ -11,17 +11,27 @@ per JESD22-B112, ``warpage_centre_line_um``, ``warpage_centre_to_corner_um``,
 the bottom's height per temperature (``plots/bottom_height_<T>.png``) and a
 VTU per temperature (``fields.pvd``).
 
+With ``[geometry] board = true`` and ``[analysis.cycling]`` the model is the package on its board with
+every ball of the quarter (:mod:`reliability.geometry.quarter3d_assembly`), cycled from stress-free
+at the stress-free temperature (:mod:`reliability.analysis.cycling3d`): each joint's Darveaux dW by
+row, column and DNP, the critical joint and its lives (:func:`build_assembly`, ``run3d``).
+
 What a quarter_3d case refuses, each with one line (:func:`check_quarter_case`):
 ``analysis.kinematics`` (a 3D model has all six strain components), a process
-sequence other than "none", thermal cycling, ``board = true`` (balls and
-board are not in 3D yet), ``half``, ``symmetry_line``, ``section``, a mesh
-file, ``[fatigue]`` and the 2D-only mesh keys.
+sequence other than "none", thermal cycling without the board and the board
+without thermal cycling, ``half``, ``symmetry_line``, ``section``, a mesh
+file, ``[fatigue]`` without the board, and the 2D-only mesh keys
+(``joint_size_mm`` applies with the board).
 """
 
 from __future__ import annotations
 
 from ..errors import CaseError
 
+BASIS_ASSEMBLY = ("3D quarter model of 10-node tetrahedra (symmetry planes x = 0 and y = 0): the package on its "
+                  "board with every ball of the quarter; Anand solder, bilinear copper, the other materials as "
+                  "their files; the cycling starts stress-free at one stress-free temperature for every "
+                  "material (no process history in 3D yet); no checkpoints in 3D")
 BASIS = ("linear thermo-elastic, one stress-free temperature for every material (no process history in 3D yet); "
          "3D quarter model of 10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, "
          "no board)")
@@ -42,33 +52,104 @@ def check_quarter_case(case) -> None:
     if a.kinematics is not None:
         raise CaseError(f"{path}: analysis.kinematics = {a.kinematics!r}: does not apply to geometry.model = "
                         "'quarter_3d' (a 3D model has all six strain components); remove the key")
-    if a.cycling is not None:
-        raise CaseError(f"{path}: [analysis.cycling]: thermal cycling is not in the 3D model yet (linear "
-                        "free-package warpage only); remove it or use geometry.model = \"section\"")
+    board = "board" in g.model_fields_set and bool(g.board)
+    if a.cycling is not None and not board:
+        raise CaseError(f"{path}: [analysis.cycling]: thermal cycling in 3D needs the balls and the board; set "
+                        "geometry.board = true (the 3D package on its board), or remove [analysis.cycling]")
+    if board and a.cycling is None:
+        raise CaseError(f"{path}: geometry.board = true: the 3D assembly is a thermal-cycling model; add "
+                        "[analysis.cycling] (e.g. jedec = \"G\"), or set board = false for free-package warpage")
     if case.sequence != "none" or p.steps is not None:
         raise CaseError(f"{path}: process.sequence = {case.sequence!r}: the 3D model has no process history yet "
                         "(one stress-free temperature for every material); set [process] sequence = \"none\" and "
                         "analysis.stress_free_temperature_C")
-    if "board" in g.model_fields_set and g.board:
-        raise CaseError(f"{path}: geometry.board = true: balls and board are not in the 3D model yet; quarter_3d "
-                        "is the free package (set board = false or remove the key)")
     for key in ("half", "symmetry_line", "section", "warpage_surface"):
         if key in g.model_fields_set:
             raise CaseError(f"{path}: geometry.{key} = {getattr(g, key)!r}: does not apply to geometry.model = "
                             "'quarter_3d' (a quarter with symmetry planes x = 0 and y = 0; warpage on the bottom)")
-    if "fatigue" in case.raw:
-        raise CaseError(f"{path}: [fatigue]: does not apply to geometry.model = 'quarter_3d' (no joints in 3D yet)")
+    if "fatigue" in case.raw and not board:
+        raise CaseError(f"{path}: [fatigue]: the free quarter model has no joints; set geometry.board = true with "
+                        "[analysis.cycling] for joints and lives")
     for key in MESH_KEYS_2D:
+        if board and key == "joint_size_mm":
+            continue
         if key in case.spec.mesh.model_fields_set:
             raise CaseError(f"{path}: mesh.{key}: does not apply to geometry.model = 'quarter_3d' (its keys: "
                             "size_mm, the in-plane element size, default 0.2 mm; max_elements)")
 
 
+def is_assembly(case) -> bool:
+    """A quarter_3d case of the package on its board (thermal cycling), not the free package."""
+    g = case.spec.geometry
+    return "board" in g.model_fields_set and bool(g.board)
+
+
 def quarter_mesh_size(case) -> float:
     from ..geometry.quarter3d import QUARTER_SIZE_MM
+    from ..geometry.quarter3d_assembly import ASSEMBLY_SIZE_MM
 
     m = case.spec.mesh
-    return float(m.size_mm) if "size_mm" in m.model_fields_set else QUARTER_SIZE_MM
+    if "size_mm" in m.model_fields_set:
+        return float(m.size_mm)
+    return ASSEMBLY_SIZE_MM if is_assembly(case) else QUARTER_SIZE_MM
+
+
+def assembly_joint_size(case) -> float:
+    from ..geometry.quarter3d_assembly import ASSEMBLY_JOINT_MM
+
+    m = case.spec.mesh
+    return float(m.joint_size_mm) if "joint_size_mm" in m.model_fields_set else ASSEMBLY_JOINT_MM
+
+
+def estimate_assembly(case) -> tuple[int, int]:
+    """(balls in the quarter, estimated tetrahedra) of the case's 3D assembly, before any geometry is made.
+
+    One-line :class:`CaseError` for bad options or dimensions and for an estimate above
+    ``mesh.max_elements`` (the same check the builder makes)."""
+    import pydantic
+
+    from ..geometry import fan_out
+    from ..geometry.quarter3d import QUARTER_LAYER_MM
+    from ..geometry.quarter3d_assembly import assembly_geometry, estimate_assembly_elements
+
+    g = case.spec.geometry
+    try:
+        opts = fan_out.Options.model_validate(g.options or {})
+        d = fan_out.Dimensions.model_validate(dict(g.dimensions_mm))
+    except pydantic.ValidationError as err:
+        raise CaseError(f"{case.path}: geometry: {err.errors()[0]['msg']}") from None
+    geo = assembly_geometry(opts, d)
+    size = quarter_mesh_size(case)
+    n = int(estimate_assembly_elements(geo, size, assembly_joint_size(case), min(QUARTER_LAYER_MM, size)))
+    balls = len(geo.xs) ** 2
+    if n > case.spec.mesh.max_elements:
+        raise CaseError(f"{case.path}: mesh.size_mm = {size:g}, mesh.joint_size_mm = {assembly_joint_size(case):g}: "
+                        f"the assembly quarter ({balls} balls) would have about {n:.3g} tetrahedra, above "
+                        f"mesh.max_elements = {case.spec.mesh.max_elements}; give larger sizes or fewer balls "
+                        "(geometry.dimensions_mm.balls_per_half)")
+    return balls, n
+
+
+def build_assembly(case):
+    """The case's 3D quarter assembly (package, every ball of the quarter, board) and its materials."""
+    from ..assignment import resolve_materials
+    from ..errors import GeometryError, MeshError
+    from ..geometry.quarter3d import QUARTER_LAYER_MM
+    from ..geometry.quarter3d_assembly import build_fan_out_assembly_quarter
+
+    g = case.spec.geometry
+    size = quarter_mesh_size(case)
+    try:
+        model = build_fan_out_assembly_quarter(g.options, dict(g.dimensions_mm), size_mm=size,
+                                               joint_size_mm=assembly_joint_size(case),
+                                               layer_size_mm=min(QUARTER_LAYER_MM, size),
+                                               max_elements=case.spec.mesh.max_elements, source=str(case.path))
+    except GeometryError as exc:
+        raise CaseError(f"{case.path}: geometry: {exc}") from None
+    except MeshError as exc:
+        raise CaseError(f"{case.path}: {exc}") from None
+    assignment = resolve_materials(case, model, model.info["default_materials"], strict=False)
+    return model, assignment
 
 
 def build_quarter(case):

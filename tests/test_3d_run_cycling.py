@@ -1,0 +1,144 @@
+"""`reliability run` of a quarter_3d case with the board: thermal cycling of the 3D assembly.
+
+One coarse run (one ball in the quarter, one JEDEC G cycle, a few increments; about 30 s) is checked
+against the cycling record it came from, the Darveaux closed form, its CSV, VTU and plot; the case
+checks are one-line errors.  The slow test runs the shipped 4 x 4 case's geometry coarsely for the
+corner-joint ordering.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import meshio
+import numpy as np
+import pytest
+
+from reliability.case import load_case
+from reliability.errors import CaseError
+
+BASE = """
+[case]
+name = "{name}"
+[geometry]
+family = "fan_out"
+model = "quarter_3d"
+{board}
+backside = "exposed"
+[geometry.dimensions_mm]
+balls_per_half = {balls}
+[process]
+sequence = "none"
+[analysis]
+stress_free_temperature_C = 217
+{cycling}
+[mesh]
+size_mm = 0.8
+joint_size_mm = 0.25
+"""
+CYCLING = """[analysis.cycling]
+jedec = "G"
+cycles = {cycles}
+increments_per_ramp = 3
+increments_per_dwell = 1
+"""
+
+
+def write_case(tmp_path, name="t3d", board="board = true", balls=1, cycles=1, cycling=True, extra=""):
+    text = BASE.format(name=name, board=board, balls=balls,
+                       cycling=CYCLING.format(cycles=cycles) if cycling else "temperatures_C = [25]") + extra
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def one_ball_run(tmp_path_factory):
+    from reliability.run import run_case
+
+    tmp = tmp_path_factory.mktemp("run3d")
+    path = write_case(tmp)
+    out = tmp / "out"
+    summary = run_case(path, out, progress=False)
+    return summary, out
+
+
+def test_board_needs_cycling_and_cycling_needs_board(tmp_path):
+    with pytest.raises(CaseError, match=r"geometry.board = true: the 3D assembly is a thermal-cycling model"):
+        load_case(write_case(tmp_path, "a", cycling=False))
+    with pytest.raises(CaseError, match=r"\[analysis.cycling\]: thermal cycling in 3D needs the balls and the board"):
+        load_case(write_case(tmp_path, "b", board="board = false"))
+    with pytest.raises(CaseError, match=r"\[fatigue\]: the free quarter model has no joints"):
+        load_case(write_case(tmp_path, "c", board="board = false", cycling=False,
+                             extra="[fatigue]\nmodels = [\"darveaux\"]\n").with_name("c.toml"))
+
+
+def test_preflight_refuses_a_too_large_assembly_before_meshing(tmp_path):
+    from reliability.sections import preflight
+
+    case = load_case(write_case(tmp_path, extra="max_elements = 1000\n"))
+    with pytest.raises(CaseError, match=r"would have about .* tetrahedra, above mesh.max_elements = 1000"):
+        preflight(case)
+
+
+def test_the_run_reports_the_recorded_dw_and_the_darveaux_life(one_ball_run):
+    from reliability.analysis.fatigue import darveaux
+    from reliability.library import get_material
+
+    summary, out = one_ball_run
+    cyc = summary["cycling"]
+    assert cyc["status"] == "complete"
+    (joint,) = cyc["joints"]
+    crit = cyc["critical_joint"]
+    assert (crit["name"], crit["row"], crit["col"], crit["interface"]) == ("solder_1", 0, 0, "package")
+    assert crit["dnp_mm"] == pytest.approx(math.hypot(0.25, 0.25), abs=1e-9)
+    row = joint["cycles"][-1]
+    # the package side carries the damage (the board pad is the larger, NSMD)
+    assert row["dW_package_MPa"] > 5 * row["dW_board_MPa"] > 0
+    assert crit["dW_MPa"] == row["dW_package_MPa"]
+    # the life is Darveaux's closed form of that dW, crack length the package-side wetted diameter
+    k = get_material("SAC305").spec.fatigue.darveaux
+    a = joint["crack_length_mm"]
+    assert a == pytest.approx(0.25, abs=1e-9)  # the default mask opening
+    ref = darveaux(crit["dW_MPa"], a, k.K1_cycles, k.K2, k.K3_mm_per_cycle, k.K4)
+    assert crit["life"]["darveaux"]["N63_2_cycles"] == pytest.approx(ref["N63_2_cycles"], rel=1e-12)
+    assert "no process history in 3D" in summary["analysis"]["basis"]
+    assert not crit["life"]["engelmaier"]["available"]
+    assert crit["basis"]["method"]["section"] == "quarter_3d"
+    written = json.loads((out / "summary.json").read_text())
+    assert written["cycling"]["critical_joint"]["dW_MPa"] == crit["dW_MPa"]
+
+
+def test_the_run_writes_the_joint_table_fields_and_the_map(one_ball_run):
+    summary, out = one_ball_run
+    lines = (out / "joints_dW.csv").read_text().splitlines()
+    assert lines[0].startswith("joint,row,col,x_mm,y_mm,dnp_mm")
+    fields = lines[1].split(",")
+    assert fields[0] == "solder_1"
+    assert float(fields[7]) == pytest.approx(summary["cycling"]["critical_joint"]["dW_MPa"], rel=1e-5)
+    assert (out / "plots" / "joint_dW_map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    mesh = meshio.read(out / "fields_end.vtu")
+    assert mesh.point_data["displacement_mm"].shape == (len(mesh.points), 3)
+    W = mesh.cell_data["inelastic_work_MPa"][0]
+    region = mesh.cell_data["region"][0]
+    names = summary["sections"]["assembly"]["regions"]
+    solder = region == names.index("solder_1")
+    # work accumulates only in the inelastic materials (solder; copper stays elastic at these loads)
+    assert W[solder].max() > 0.1
+    elastic = np.isin(region, [names.index(r) for r in ("die", "mold", "board")])
+    assert np.all(W[elastic] == 0.0)
+
+
+@pytest.mark.slow
+def test_the_corner_ball_of_a_4x4_array_is_critical(tmp_path):
+    """Coarse 4 x 4 array, two cycles: dW grows with DNP, the corner ball is critical (the 3D fact a
+    plane-strain section misses: its dW is nearly flat over the row)."""
+    from reliability.run import run_case
+
+    summary = run_case(write_case(tmp_path, balls=2, cycles=2), tmp_path / "out", progress=False)
+    cyc = summary["cycling"]
+    crit = cyc["critical_joint"]
+    assert (crit["row"], crit["col"]) == (1, 1)
+    dW = {j["name"]: j["dW_last_cycle_MPa"] for j in cyc["joints"]}
+    assert dW[crit["name"]] > 1.3 * min(dW.values())

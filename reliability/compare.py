@@ -32,9 +32,15 @@ def ensure_run(case_path: str | Path, results_dir: Path = Path("results"), progr
     case = load_case(case_path)
     folder = folder or results_dir / case.name
     if case.spec.geometry.model == "quarter_3d":  # the 3D model is its own mesh: no 2D sections to build
+        from .analysis.quarter3d import is_assembly
         from .run3d import quarter_content_hash
 
-        chash = quarter_content_hash(case)
+        if is_assembly(case):
+            from .run3d_cycling import assembly_content_hash
+
+            chash = assembly_content_hash(case)
+        else:
+            chash = quarter_content_hash(case)
     else:
         chash = content_hash(case, sections(case, mesh_dir))
     summary_path = folder / "summary.json"
@@ -58,7 +64,9 @@ def _temperatures(run: Run) -> list[float]:
 def check_comparable(runs: list[Run]) -> None:
     first = runs[0]
     for other in runs[1:]:
-        if _temperatures(other) != _temperatures(first):
+        # a 3D assembly run has cycling only (no warpage rows): its temperatures do not constrain
+        rows = _temperatures(first) and _temperatures(other)
+        if rows and _temperatures(other) != _temperatures(first):
             raise CaseError(
                 f"{other.case_path}: analysis.temperatures_C = {_temperatures(other)} differs from "
                 f"{first.case_path} ({_temperatures(first)}); compared cases must report the same temperatures"
@@ -79,7 +87,7 @@ def verdicts(runs: list[Run]) -> list[str]:
     """One sentence per compared case against the first: warpage at 25 C (or the first T) and life."""
     base = metrics(runs[0].summary)
     out = []
-    temps = _temperatures(runs[0])
+    temps = _temperatures(runs[0]) or next((_temperatures(r) for r in runs if _temperatures(r)), [25.0])
     nonzero = [t for t in temps if abs(base.get(WARPAGE.key_of(t)) or 0.0) > 1e-9]
     T = 25.0 if 25.0 in nonzero else (max(nonzero, key=lambda t: abs(base[WARPAGE.key_of(t)]))
                                       if nonzero else temps[0])

@@ -40,9 +40,6 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     from .assignment import check_temperature_range
     from .post.files import atomic_write_json
     from .post.progress import progress_line
-    from .provenance import content_hash
-    from .sections import Section
-
     a = case.spec.analysis
     cyc = a.cycling
     lo, hi = cyc.extremes()
@@ -107,7 +104,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     g = case.spec.geometry
     summary = {
         "case": case.name, "case_file": str(case.path), "version": __version__,
-        "content_hash": content_hash(case, [Section("assembly", model, assignment, "bottom", None)]),
+        "content_hash": assembly_content_hash(case, model, assignment),
         "geometry": {"family": g.family, "model": "quarter_3d", "options": g.options, "board": True,
                      "dimensions_mm": model.info.get("dimensions_mm"), "layers": model.info.get("layers"),
                      "joints_in_quarter": len(joints)},
@@ -147,6 +144,18 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+def assembly_content_hash(case, model=None, assignment=None) -> str:
+    """The content hash of a 3D assembly run (case, its mesh, materials, code version); without ``model``
+    the assembly is built (meshed, seconds) to fingerprint it."""
+    from .analysis.quarter3d import build_assembly
+    from .provenance import content_hash
+    from .sections import Section
+
+    if model is None:
+        model, assignment = build_assembly(case)
+    return content_hash(case, [Section("assembly", model, assignment, "bottom", None)])
 
 
 def per_cycle3d(rec) -> dict[str, list[dict]]:

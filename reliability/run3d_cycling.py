@@ -38,6 +38,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     from .analysis.profile import JEDEC, make_profile
     from .analysis.quarter3d import BASIS_ASSEMBLY, assembly_joint_size, build_assembly, estimate_assembly
     from .assignment import check_temperature_range
+    from .errors import ConvergenceError
     from .post.files import atomic_write_json
     from .post.progress import progress_line
     a = case.spec.analysis
@@ -74,9 +75,16 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
         "inelastic_materials": {problem.materials[g.material].name: getattr(g.law, "kind", type(g.law).__name__)
                                 for g in problem.groups},
     }
-    # no checkpoint in 3D yet: a ConvergenceError after the cut-backs goes to the CLI (one line, exit 2)
-    state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
-                               cyc.max_cutbacks, log=progress_line if progress else None)
+    try:
+        state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
+                                   cyc.max_cutbacks, log=progress_line if progress else None)
+    except ConvergenceError as exc:
+        # no checkpoint in 3D yet: the summary says where it stopped, the CLI prints the line (exit 2)
+        info.update(status="failed", message=str(exc))
+        atomic_write_json(out / "summary.json", {"case": case.name, "case_file": str(case.path),
+                                                 "version": __version__, "cycling": info,
+                                                 "wall_time_s": round(time.perf_counter() - t0, 3)})
+        raise
     info["status"] = "complete"
     info["solver"] = {
         "name": problem.solver.name, "newton": "bfgs", "increments": rec.increments,

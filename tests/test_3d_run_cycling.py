@@ -142,3 +142,24 @@ def test_the_corner_ball_of_a_4x4_array_is_critical(tmp_path):
     assert (crit["row"], crit["col"]) == (1, 1)
     dW = {j["name"]: j["dW_last_cycle_MPa"] for j in cyc["joints"]}
     assert dW[crit["name"]] > 1.3 * min(dW.values())
+
+
+def test_a_failed_3d_cycling_is_one_line_exit_2_and_a_summary_saying_so(tmp_path, capsys, monkeypatch):
+    """The cut-backs themselves are the solver's (tests/test_3d_inelastic.py); here what a user sees when
+    they are exhausted: the solver's message on one line, exit 2, and the summary saying where it stopped."""
+    import reliability.analysis.cycling3d as cycling3d
+    from reliability.cli import main
+    from reliability.errors import ConvergenceError
+
+    def fails(*args, **kwargs):
+        raise ConvergenceError("3D increment did not converge at t = 280.4 s, T = 165.6 C (cycle 0, cooldown) "
+                               "after 8 cut-backs: no convergence")
+
+    monkeypatch.setattr(cycling3d, "run_cycling3d", fails)
+    out = tmp_path / "out"
+    assert main(["run", str(write_case(tmp_path, "fails")), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "did not converge" in err[0] and "Traceback" not in err[0]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["cycling"]["status"] == "failed"
+    assert "did not converge" in summary["cycling"]["message"]

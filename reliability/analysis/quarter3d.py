@@ -132,47 +132,40 @@ def estimate_assembly(case) -> tuple[int, int]:
 
 def build_assembly(case):
     """The case's 3D quarter assembly (package, every ball of the quarter, board) and its materials."""
-    from ..assignment import resolve_materials
-    from ..errors import GeometryError, MeshError
-    from ..geometry.quarter3d import QUARTER_LAYER_MM
     from ..geometry.quarter3d_assembly import build_fan_out_assembly_quarter
 
-    g = case.spec.geometry
-    size = quarter_mesh_size(case)
-    try:
-        model = build_fan_out_assembly_quarter(g.options, dict(g.dimensions_mm), size_mm=size,
-                                               joint_size_mm=assembly_joint_size(case),
-                                               layer_size_mm=min(QUARTER_LAYER_MM, size),
-                                               max_elements=case.spec.mesh.max_elements, source=str(case.path))
-    except GeometryError as exc:
-        raise CaseError(f"{case.path}: geometry: {exc}") from None
-    except MeshError as exc:
-        raise CaseError(f"{case.path}: {exc}") from None
-    assignment = resolve_materials(case, model, model.info["default_materials"], strict=False)
-    return model, assignment
+    return _built(case, build_fan_out_assembly_quarter, joint_size_mm=assembly_joint_size(case))
 
 
 def build_quarter(case):
-    """The case's 3D quarter model and its material assignment."""
+    """The case's 3D quarter model (the free package) and its material assignment."""
+    from ..geometry.quarter3d import build_fan_out_quarter
+
+    model, assignment = _built(case, build_fan_out_quarter)
+    if model.n_elements > case.spec.mesh.max_elements:
+        size = quarter_mesh_size(case)
+        raise CaseError(f"{case.path}: mesh.size_mm = {size:g}: the quarter model has {model.n_elements} elements, "
+                        f"above mesh.max_elements = {case.spec.mesh.max_elements}; give a larger size_mm")
+    return model, assignment
+
+
+def _built(case, builder, **sizes):
+    """``builder`` (a 3D family builder) on the case's options, dimensions and mesh sizes, its errors as one-line
+    case errors; the model and its materials."""
     from ..assignment import resolve_materials
     from ..errors import GeometryError, MeshError
-    from ..geometry.quarter3d import QUARTER_LAYER_MM, build_fan_out_quarter
+    from ..geometry.quarter3d import QUARTER_LAYER_MM
 
     g = case.spec.geometry
     size = quarter_mesh_size(case)
     try:
-        model = build_fan_out_quarter(g.options, dict(g.dimensions_mm), size_mm=size,
-                                      layer_size_mm=min(QUARTER_LAYER_MM, size), source=str(case.path),
-                                      max_elements=case.spec.mesh.max_elements)
+        model = builder(g.options, dict(g.dimensions_mm), size_mm=size, layer_size_mm=min(QUARTER_LAYER_MM, size),
+                        max_elements=case.spec.mesh.max_elements, source=str(case.path), **sizes)
     except GeometryError as exc:
         raise CaseError(f"{case.path}: geometry: {exc}") from None
     except MeshError as exc:
         raise CaseError(f"{case.path}: {exc}") from None
-    if model.n_elements > case.spec.mesh.max_elements:
-        raise CaseError(f"{case.path}: mesh.size_mm = {size:g}: the quarter model has {model.n_elements} elements, "
-                        f"above mesh.max_elements = {case.spec.mesh.max_elements}; give a larger size_mm")
-    assignment = resolve_materials(case, model, model.info["default_materials"], strict=False)
-    return model, assignment
+    return model, resolve_materials(case, model, model.info["default_materials"], strict=False)
 
 
 def solve_quarter(model, assignment, T_ref: float, temperatures, solver: str = "auto"):

@@ -8,6 +8,7 @@ default.  See README.md, "Case file reference", for every key.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -243,12 +244,37 @@ FATIGUE_MODELS = ("darveaux", "syed", "engelmaier", "morrow", "coffin_manson")
 DEFAULT_FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
 
 
+def calibration_file(value: str, case_path: str | Path | None) -> Path:
+    """The file ``[fatigue] calibration = value`` names: an absolute path as given; a relative one next to
+    the case file (``case_path``) first, then in the current directory.  The path is returned as built, not
+    resolved (a case file in the current folder: ``calibrations/x.toml`` itself), so messages and the
+    summary show what the case says.  None is a regular file: a one-line :class:`CaseError` naming every
+    place tried."""
+    given = Path(value)
+    tried = [given] if given.is_absolute() or case_path is None else [Path(case_path).parent / given, given]
+    tried = [p for i, p in enumerate(tried) if os.path.abspath(p) not in map(os.path.abspath, tried[:i])]
+    for p in tried:
+        if p.is_file():
+            return p
+    if len(tried) == 2:
+        where = f"looked for {tried[0]} next to the case file, then {tried[1]} in the current directory {Path.cwd()}"
+    elif given.is_absolute():
+        where = f"looked for {given}"
+    else:
+        where = f"looked for {given} in the current directory {Path.cwd()}"
+        if case_path is not None:
+            where += ", the case file's folder"
+    raise CaseError(f"calibration file does not exist ({where}; write one with `reliability calibrate "
+                    "CALIBRATION.toml`)")
+
+
 class FatigueCaseSpec(pydantic.BaseModel):
     """Which fatigue models to evaluate, Darveaux's averaging layer, and the calibration cited.
 
-    ``calibration``: a file written by ``reliability calibrate`` (docs/fatigue.md), absolute or relative
-    to the current directory like ``results/`` and ``meshes/``; its fitted constants replace the
-    solder's literature constants, and the lives carry its name and scatter band."""
+    ``calibration``: a file written by ``reliability calibrate`` (docs/fatigue.md), absolute, or relative
+    to the case file's folder and, when it is not there, to the current directory (where ``reliability
+    calibrate`` wrote ``calibrations/NAME.toml``); see :func:`calibration_file`.  Its fitted constants
+    replace the solder's literature constants, and the lives carry its name and scatter band."""
 
     model_config = STRICT
     models: list[Literal[FATIGUE_MODELS]] = list(DEFAULT_FATIGUE_MODELS)  # type: ignore[valid-type]
@@ -257,23 +283,24 @@ class FatigueCaseSpec(pydantic.BaseModel):
 
     @pydantic.field_validator("calibration")
     @classmethod
-    def _readable(cls, value: str | None) -> str | None:
+    def _readable(cls, value: str | None, info: pydantic.ValidationInfo) -> str | None:
         from .analysis.calibration import load_calibration
 
         if value is not None:
             try:
-                load_calibration(value)
+                load_calibration(calibration_file(value, (info.context or {}).get("case_path")))
             except CaseError as exc:
                 raise ValueError(str(exc)) from None
-        return value
+        return value  # as written: the summary and the provenance keep the case's own words
 
     _calibration_data: object = pydantic.PrivateAttr(default=None)
 
     @pydantic.model_validator(mode="after")
-    def _load_calibration(self):
+    def _load_calibration(self, info: pydantic.ValidationInfo):
         from .analysis.calibration import load_calibration
 
-        self._calibration_data = None if self.calibration is None else load_calibration(self.calibration)
+        self._calibration_data = None if self.calibration is None else load_calibration(
+            calibration_file(self.calibration, (info.context or {}).get("case_path")))
         return self
 
     @property
@@ -409,7 +436,7 @@ def case_from_dict(raw: dict, path: Path) -> Case:
                 raise CaseError(str(exc)) from None
         data["materials"] = materials
     try:
-        spec = CaseSpec.model_validate(data)
+        spec = CaseSpec.model_validate(data, context={"case_path": path})  # relative files: next to it
     except pydantic.ValidationError as err:
         raise CaseError(format_error(err, path, CaseSpec)) from None
     case = Case(path=path, spec=spec, defined=defined, raw=raw)

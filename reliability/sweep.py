@@ -150,6 +150,14 @@ def _absolute_paths(raw: dict, base_dir: Path) -> dict:
     geo = out.get("geometry")
     if isinstance(geo, dict) and isinstance(geo.get("mesh"), str):
         geo["mesh"] = str(_resolved(base_dir / geo["mesh"], "geometry.mesh", base_dir))
+    fat = out.get("fatigue")
+    if isinstance(fat, dict) and isinstance(fat.get("calibration"), str):
+        given = Path(fat["calibration"])
+        near = base_dir / given  # first, as a case file reads it (reliability.case.calibration_file)
+        # made absolute only when the current directory would not find the same file: otherwise as written
+        # (the current directory, then an error naming both places), so the summary says what the case says
+        if near.is_file() and not (given.is_file() and os.path.samefile(near, given)):
+            fat["calibration"] = str(_resolved(near, "fatigue.calibration", base_dir))
     return out
 
 

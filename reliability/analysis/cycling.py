@@ -33,8 +33,8 @@ import numpy as np
 from ..constitutive.state import equivalent_inelastic_strain, inelastic_strain, inelastic_work
 from ..errors import ConvergenceError
 from ..fem.threads import openblas_single_threaded
-from ..post.files import atomic_write_bytes
-from ..post.progress import on_terminal, progress_line
+from ..io.files import atomic_write_bytes
+from ..io.progress import on_terminal, progress_line
 from .incremental import IncrementFailed, InelasticProblem, State
 from .joints import joint_bands
 from .profile import Profile, segment_times

@@ -5,9 +5,9 @@ There is one bilinear law (:mod:`.bilinear`: yield stress sigma_y, tangent
 modulus E_t, plastic hardening modulus H = E E_t / (E - E_t), kinematic
 (Prager) or isotropic hardening; the radial return of :mod:`.j2`), which
 takes 4- or 6-component vectors.  :class:`Bilinear3D` only builds it from a
-material and keeps the call of the rate-independent 3D path
-(:mod:`reliability.analysis.incremental3d`): ``initial_state(n)`` gives a
-6-component state, ``update(eps, T, state, eps_th)`` needs no time step.
+material and keeps a rate-independent call: ``initial_state(n)`` gives a
+6-component state, ``update(eps, T, state, eps_th)`` needs no time step (the
+3D solver, :mod:`reliability.analysis.inelastic3d`, calls the 2D law itself).
 
 Strains are engineering (shears gamma), stresses and back stresses tensor
 components, MPa.  The 3D Voigt constants are :mod:`.j2`'s, kept here under

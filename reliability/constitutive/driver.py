@@ -166,7 +166,7 @@ class DMAResult:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        from ..post.files import atomic_save_figure
+        from ..io.files import atomic_save_figure
 
         fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.5))
         for i, T in enumerate(self.temperatures_C):

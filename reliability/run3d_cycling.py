@@ -33,7 +33,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     """Run a quarter_3d case with ``board = true`` and ``[analysis.cycling]``; returns the summary."""
     from . import __version__
     from .analysis.cycling3d import joint_bands3d, run_cycling3d
-    from .analysis.cycling_results import joints_block
+    from .analysis.cycling_results import effective_ctes_layers, joints_block
     from .analysis.inelastic3d import InelasticProblem3D
     from .analysis.profile import JEDEC, make_profile
     from .analysis.quarter3d import BASIS_ASSEMBLY, assembly_joint_size, build_assembly, estimate_assembly
@@ -95,9 +95,11 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     }
     joints_info = {j["name"]: {**j, "pad_package_mm": 2.0 * j["package_wetted_radius_mm"],
                                "pad_board_mm": 2.0 * j["board_pad_radius_mm"]} for j in joints}
-    reason = ("the Engelmaier closed form's CTEs are formed on 2D sections only (run the section twin for the "
-              "hand check)")
-    engel = {j["name"]: {"reason": reason} for j in joints}
+    try:
+        engel = effective_ctes_layers(model, assignment, lo, hi, joints)
+    except Exception as exc:  # a hand check must never stop a finished run; say why it is missing
+        engel = {j["name"]: {"reason": f"Engelmaier inputs could not be formed ({type(exc).__name__}: {exc})"}
+                 for j in joints}
     method = {"section": "quarter_3d", "kinematics": "3D", "interface_layer_mm": layer,
               "joint_element_size_mm": assembly_joint_size(case),
               "solder_model": ",".join(sorted({getattr(g.law, "kind", type(g.law).__name__)

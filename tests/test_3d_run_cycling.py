@@ -104,7 +104,6 @@ def test_the_run_reports_the_recorded_dw_and_the_darveaux_life(one_ball_run):
     ref = darveaux(crit["dW_MPa"], a, k.K1_cycles, k.K2, k.K3_mm_per_cycle, k.K4)
     assert crit["life"]["darveaux"]["N63_2_cycles"] == pytest.approx(ref["N63_2_cycles"], rel=1e-12)
     assert "no process history in 3D" in summary["analysis"]["basis"]
-    assert not crit["life"]["engelmaier"]["available"]
     assert crit["basis"]["method"]["section"] == "quarter_3d"
     written = json.loads((out / "summary.json").read_text())
     assert written["cycling"]["critical_joint"]["dW_MPa"] == crit["dW_MPa"]
@@ -163,3 +162,36 @@ def test_a_failed_3d_cycling_is_one_line_exit_2_and_a_summary_saying_so(tmp_path
     summary = json.loads((out / "summary.json").read_text())
     assert summary["cycling"]["status"] == "failed"
     assert "did not converge" in summary["cycling"]["message"]
+
+
+def test_the_engelmaier_hand_check_in_3d_uses_the_layer_columns(one_ball_run):
+    """alpha_package = sum(E alpha t) / sum(E t) over the layers above the joint (inside the die's square
+    here), alpha_board that of the mask on the laminate; dgamma = F DNP d_alpha dT / h."""
+    from reliability.analysis.fatigue import engelmaier, engelmaier_shear_strain
+    from reliability.library import get_material
+
+    summary, _ = one_ball_run
+    eng = summary["cycling"]["critical_joint"]["life"]["engelmaier"]
+    assert eng["available"]
+    Tm, dT = 42.5, 165.0
+    mats = {r: get_material(v["material"]) for r, v in summary["sections"]["assembly"]["materials"].items()}
+
+    def ea(region):
+        m = mats[region]
+        return m.elastic.youngs_modulus(Tm), m.elastic.thermal_strain(125.0, -40.0)[0] / dT
+
+    def col(parts):
+        num = sum(t * ea(r)[0] * ea(r)[1] for t, r in parts)
+        return num / sum(t * ea(r)[0] for t, r in parts)
+
+    layers = summary["geometry"]["layers"]
+    d = summary["geometry"]["dimensions_mm"]
+    alpha_p = col([(L["z1"] - L["z0"], L["inside"]) for L in layers])
+    alpha_b = col([(d["pcb_thickness"], "board"), (d["board_mask_thickness"], "board_mask")])
+    assert eng["alpha_package_per_K"] == pytest.approx(alpha_p, rel=1e-12)
+    assert eng["alpha_board_per_K"] == pytest.approx(alpha_b, rel=1e-12)
+    assert 5e-6 < abs(alpha_b - alpha_p) < 20e-6  # FR-4 against a silicon-dominated column
+    dg = engelmaier_shear_strain(eng["F"], eng["dnp_mm"], abs(alpha_b - alpha_p), dT, eng["height_mm"])
+    k = get_material("SAC305").spec.fatigue.engelmaier
+    ref = engelmaier(dg, Tm, 15.0, k.eps_f, k.c0, k.c1_per_C, k.c2)
+    assert eng["N50_cycles"] == pytest.approx(ref["N50_cycles"], rel=1e-12)

@@ -171,6 +171,57 @@ def effective_ctes(model, assignment, t_min_C: float, t_max_C: float, joints: li
     return out
 
 
+def effective_ctes_layers(model, assignment, t_min_C: float, t_max_C: float, joints: list[dict]) -> dict[str, dict]:
+    """The Engelmaier inputs of every joint of a 3D assembly built of plan-view layers, as
+    :func:`effective_ctes` forms them on a section: the E t-weighted in-plane secant CTE of the columns
+    the package and the board are made of, averaged along the straight line from the neutral point
+    (the centre, x = y = 0) to the joint (docs/fatigue.md).
+
+    ``model.info['layers']``: the package's layers (z0, z1, ``inside``: the region within the die's
+    square, ``outside``: beyond it); the board's column is its mask (``board_mask_thickness``) on the
+    laminate (``pcb_thickness``); pads and traces are left out (a few um of copper).  Limits as in 2D:
+    no bending, no coupling through the joints."""
+    info = model.info
+    dims = info.get("dimensions_mm") or {}
+    layers = info.get("layers")
+    if not layers or "pcb_thickness" not in dims:
+        reason = "the 3D model gives no plan-view layers and board thickness: no Engelmaier closed form"
+        return {j["name"]: {"reason": reason} for j in joints}
+    dT = float(t_max_C - t_min_C)
+    Tm = 0.5 * (t_min_C + t_max_C)
+
+    def props(region):
+        m = assignment[region]
+        return m.elastic.youngs_modulus(Tm), m.elastic.thermal_strain(t_max_C, t_min_C)[0] / dT
+
+    def column(parts):  # [(thickness, region)] -> E t-weighted CTE
+        Et = np.array([t * props(r)[0] for t, r in parts])
+        a = np.array([props(r)[1] for t, r in parts])
+        return float((Et * a).sum() / Et.sum())
+
+    half_die = 0.5 * float(dims["die_width"])
+    inside = column([(L["z1"] - L["z0"], L["inside"]) for L in layers])
+    outside = column([(L["z1"] - L["z0"], L["outside"]) for L in layers])
+    board_parts = [(float(dims["pcb_thickness"]), "board")]
+    if "board_mask" in assignment and float(dims.get("board_mask_thickness", 0.0)) > 0:
+        board_parts.append((float(dims["board_mask_thickness"]), "board_mask"))
+    alpha_b = column(board_parts)
+    out = {}
+    for j in joints:
+        x, y = float(j["x_mm"]), float(j["y_mm"])
+        L = math.hypot(x, y)
+        # the fraction of the line 0 -> (x, y) inside the die's square (max(|x|, |y|) s <= half die)
+        frac = 1.0 if max(abs(x), abs(y)) <= half_die else half_die / max(abs(x), abs(y))
+        alpha_p = frac * inside + (1.0 - frac) * outside
+        out[j["name"]] = {"dnp_mm": float(j.get("dnp_mm", L)), "height_mm": float(j["standoff_mm"]),
+                          "alpha_package_per_K": alpha_p, "alpha_board_per_K": alpha_b,
+                          "delta_alpha_per_K": abs(alpha_b - alpha_p), "delta_T_K": dT,
+                          "cte_basis": "E t-weighted in-plane secant CTE of the plan-view layers over the joint "
+                                       "(inside and beyond the die), averaged along the line from the centre to "
+                                       "the joint (docs/fatigue.md)"}
+    return out
+
+
 # --- the method of a run ----------------------------------------------------------------------------
 
 def run_method(run, layer_mm: float) -> dict:

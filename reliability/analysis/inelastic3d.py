@@ -21,10 +21,19 @@ when a step fails to cut the residual to ``BFGS_CONTRACTION`` of it, as in
 increment converges when ||R|| <= tol ||f_scale|| (f_scale: the sum of the
 absolute element forces and of |K_el u|), else :class:`IncrementFailed` lets
 the caller cut the step back.
+
+Supports: ``fixed`` dofs are held at zero; ``prescribed`` dofs (optional) take
+given displacements (mm) that change from increment to increment
+(``increment(..., u_prescribed=...)``), e.g. a local model's cut faces driven
+by a global model's displacements (:mod:`.submodel3d`).  Both are identity
+rows and columns of the tangent; the elastic part is assembled with its true
+rows and columns at the prescribed dofs, so K_el u carries the coupling
+K_fp u_p into the free equations, and the residual is zeroed at both.
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,7 +45,7 @@ from ..fem.node_blocks3d import PAIR_A, PAIR_B, BlockMatrix3, pair_stiffness3d
 from ..fem.pardiso import PardisoSolver
 from .incremental import BFGS_CONTRACTION, BFGS_MEMORY, IncrementFailed
 from .quasi_newton import inverse_product, secant_pair
-from .thermoelastic3d import ThermoElasticProblem3D
+from .thermoelastic3d import ThermoElasticProblem3D, quarter_supports
 
 STRAIN_B_LIMIT = 400_000_000  # bytes: keep the inelastic elements' B (n, Q, 6, 30) when it fits under this
 
@@ -66,8 +75,28 @@ class InelasticProblem3D(ThermoElasticProblem3D):
     """A 3D (quarter) model whose inelastic materials follow their laws, solved increment by increment."""
 
     def __init__(self, model, assignment, T_ref_C: float, solver: str = "auto", fixed=None, tol: float = 1e-5,
-                 max_iterations: int = 15, laws: dict | None = None):
-        super().__init__(model, assignment, T_ref_C, solver=solver, fixed=fixed)
+                 max_iterations: int = 15, laws: dict | None = None, prescribed=None):
+        """``fixed`` (3 N,) bool: dofs held at zero (default: the quarter's supports); ``prescribed``
+        (3 N,) bool or an index array: dofs whose displacement each increment gives (module doc)."""
+        n = 3 * model.n_nodes
+        held = quarter_supports(model) if fixed is None else np.asarray(fixed, dtype=bool)
+        given = np.zeros(n, dtype=bool)
+        if prescribed is not None:
+            prescribed = np.asarray(prescribed)
+            if prescribed.dtype == bool:
+                given |= prescribed
+            else:
+                given[prescribed.astype(np.int64)] = True
+        super().__init__(model, assignment, T_ref_C, solver=solver, fixed=held | given)
+        self.held = held & ~given  # dofs at zero
+        self.prescribed = np.flatnonzero(given)  # dofs with given values, in increasing order
+        if self.prescribed.size:
+            # the elastic part keeps its rows and columns at the prescribed dofs (identity at the held ones only)
+            self._elastic_blocks = copy.copy(self.blocks)
+            self._elastic_blocks.fixed = held & ~given
+            self._elastic_blocks._zero, self._elastic_blocks._one = self._elastic_blocks._support_slots()
+        else:
+            self._elastic_blocks = self.blocks
         if isinstance(self.solver, PardisoSolver):
             # BFGS corrects what a single-precision factor gets wrong, as in 2D: the default fan-out 2 x 2
             # quarter cooled 217 -> -40 C took the same 88 evaluations and 8 factorizations in 74 s
@@ -104,8 +133,8 @@ class InelasticProblem3D(ThermoElasticProblem3D):
             return self._elastic
         D = self.material_stiffness(T)
         el = self.elastic_elements
-        K = self.blocks.stiffness(lambda sel: pair_stiffness3d(self.geo.grad[sel], self.geo.dx[sel], D,
-                                                               self.mat_index[sel]), elements=el)
+        K = self._elastic_blocks.stiffness(lambda sel: pair_stiffness3d(self.geo.grad[sel], self.geo.dx[sel], D,
+                                                                        self.mat_index[sel]), elements=el)
         sig_th = np.einsum("mij,mj->mi", D, self.thermal_strains(T))
         fe = np.zeros((self.model.n_elements, 30))
         for start in range(0, el.size, 4096):
@@ -167,6 +196,9 @@ class InelasticProblem3D(ThermoElasticProblem3D):
                     K5 = Ke.reshape(-1, 10, 3, 10, 3)[:, PAIR_A, :, PAIR_B, :]  # (55, n, 3, 3)
                     return K5.transpose(1, 0, 2, 3).reshape(-1, PAIR_A.size, 9)
                 self.blocks.stiffness(pairs, out=out, elements=g.elements, chunk=1024)
+            if self.prescribed.size:  # identity rows and columns at the prescribed dofs too
+                out.values[self.blocks._zero] = 0.0
+                out.values[self.blocks._one] = 1.0
             return out
 
         return R, tangent, trial, stresses, float(np.linalg.norm(scale))
@@ -184,22 +216,29 @@ class InelasticProblem3D(ThermoElasticProblem3D):
     def forget_factor(self) -> None:
         self._has_factor = False
 
-    def increment(self, state_n: State3D, t: float, T: float, u_guess: np.ndarray | None = None) -> State3D:
-        """The converged state at (t, T) from ``state_n``; :class:`IncrementFailed` if it does not converge
-        (after one retry in double precision when the factor was single)."""
+    def increment(self, state_n: State3D, t: float, T: float, u_guess: np.ndarray | None = None,
+                  u_prescribed: np.ndarray | None = None) -> State3D:
+        """The converged state at (t s, T C) from ``state_n``; :class:`IncrementFailed` if it does not converge
+        (after one retry in double precision when the factor was single).
+
+        ``u_prescribed``: the displacements (mm) of the ``prescribed`` dofs at the end of the increment, in
+        the order of ``self.prescribed`` (default: held at their values in ``state_n``)."""
         try:
-            return self._increment(state_n, t, T, u_guess)
+            return self._increment(state_n, t, T, u_guess, u_prescribed)
         except IncrementFailed:
             if not getattr(self.solver, "single", False):
                 raise
             self.solver.use_double()
             self._has_factor = False
-            return self._increment(state_n, t, T, u_guess)
+            return self._increment(state_n, t, T, u_guess, u_prescribed)
 
-    def _increment(self, state_n: State3D, t: float, T: float, u_guess: np.ndarray | None = None) -> State3D:
+    def _increment(self, state_n: State3D, t: float, T: float, u_guess: np.ndarray | None = None,
+                   u_prescribed: np.ndarray | None = None) -> State3D:
         dt = t - state_n.t
         u = state_n.u.copy() if u_guess is None else u_guess.copy()
         u[self.fixed] = 0.0
+        if self.prescribed.size:
+            u[self.prescribed] = state_n.u[self.prescribed] if u_prescribed is None else u_prescribed
         R, tangent, trial, stresses, scale = self._evaluate(u, T, dt, state_n, state_n.T)
         r = float(np.linalg.norm(R))
         pairs: list = []

@@ -242,35 +242,66 @@ def estimate_assembly_elements(g: AssemblyGeometry, size_mm: float, joint_size_m
     return count + TETS_PER_SIZE3 * share * per_joint
 
 
-def _parts(g: AssemblyGeometry) -> tuple[list[_Part], list[dict]]:
-    """The solids (before the fragment) and the joints of the quarter (named from the centre out)."""
-    parts: list[_Part] = []
+def stack_parts(g: AssemblyGeometry, x0: float, x1: float, y0: float, y1: float) -> list[_Part]:
+    """The package layers and the board's mask and laminate as boxes within the plan rectangle
+    [x0, x1] x [y0, y1] (mm), each clipped to its own extent (package W2, die D2, board Wb); a part
+    that does not reach into the rectangle is left out.  (0, Wb, 0, Wb): the whole quarter."""
+    out: list[_Part] = []
+
+    def box(region, priority, extent, z0, t):
+        bx, by = min(x1, extent) - x0, min(y1, extent) - y0
+        if bx > 1e-12 and by > 1e-12:
+            out.append(_Part(region, priority, "box", (x0, y0, z0, bx, by, t)))
+
     for L in g.layers:
         t = L["z1"] - L["z0"]
         outside_priority = LAYER if L["outside"] in ("solder_mask", "dielectric") else BODY
-        parts.append(_Part(L["outside"], outside_priority, "box", (0, 0, L["z0"], g.W2, g.W2, t)))
+        box(L["outside"], outside_priority, g.W2, L["z0"], t)
         if L["inside"] != L["outside"]:
-            parts.append(_Part(L["inside"], DIE, "box", (0, 0, L["z0"], g.D2, g.D2, t)))
-    parts.append(_Part("board_mask", LAYER, "box", (0, 0, -g.t_bpad, g.Wb, g.Wb, g.t_bmask)))
-    parts.append(_Part("board", BODY, "box", (0, 0, g.z_board_bottom, g.Wb, g.Wb, g.t_pcb)))
-    # joints from the package centre out: by distance, then row, then column (as the 2D solder_1, ...)
+            box(L["inside"], DIE, g.D2, L["z0"], t)
+    box("board_mask", LAYER, g.Wb, -g.t_bpad, g.t_bmask)
+    box("board", BODY, g.Wb, g.z_board_bottom, g.t_pcb)
+    return out
+
+
+def joint_reach(g: AssemblyGeometry) -> float:
+    """In-plane radius (mm) about a ball's axis that holds its solder, its pads and the board mask's opening."""
+    return max(g.r_pad, g.r_hole, g.sphere.max_width / 2)
+
+
+def joint_parts(g: AssemblyGeometry, x: float, y: float, name: str, k: int) -> list[_Part]:
+    """The four solids of the joint at (x, y): package pad, solder (the mask opening takes its shape),
+    board pad, and the board mask's opening (a void); cut by the quarter where it crosses x = 0 or y = 0."""
+    s, zc = g.sphere, g.z_sphere_centre
+    reach = joint_reach(g)
+    cut = x < reach or y < reach
+    return [
+        _Part(g.pad_region, METAL, "cylinder", (x, y, g.h, g.t_pad, g.r_pad), cut),
+        _Part(name, OPENING, "segment", (x, y, zc, s.R, 0.0, g.h), cut, k),
+        _Part("board_pad", METAL, "cylinder", (x, y, -g.t_bpad, g.t_bpad, s.a2), cut),
+        _Part(None, HOLE, "cylinder", (x, y, -g.t_bpad, g.t_bmask, g.r_hole), cut),
+    ]
+
+
+def joint_grid(g: AssemblyGeometry) -> list[dict]:
+    """The joints of the quarter named from the package centre out: by distance, then row, then column
+    (as the 2D solder_1, ...); name, row, col, x_mm, y_mm, dnp_mm, cut_by, fraction."""
     grid = sorted(((math.hypot(x, y), j, i, x, y) for i, x in enumerate(g.xs) for j, y in enumerate(g.xs)),
                   key=lambda t: (round(t[0], 9), t[1], t[2]))
     joints = []
-    s, zc = g.sphere, g.z_sphere_centre
-    reach = max(g.r_pad, g.r_hole, s.max_width / 2)
     for k, (dnp, row, col, x, y) in enumerate(grid):
-        cut = x < reach or y < reach
-        name = f"solder_{k + 1}"
-        parts += [
-            _Part(g.pad_region, METAL, "cylinder", (x, y, g.h, g.t_pad, g.r_pad), cut),
-            _Part(name, OPENING, "segment", (x, y, zc, s.R, 0.0, g.h), cut, k),
-            _Part("board_pad", METAL, "cylinder", (x, y, -g.t_bpad, g.t_bpad, s.a2), cut),
-            _Part(None, HOLE, "cylinder", (x, y, -g.t_bpad, g.t_bmask, g.r_hole), cut),
-        ]
         cut_by = [p for p, c in (("x = 0", x), ("y = 0", y)) if abs(c) < 1e-12]
-        joints.append(dict(name=name, row=row, col=col, x_mm=x, y_mm=y, dnp_mm=dnp, cut_by=cut_by,
+        joints.append(dict(name=f"solder_{k + 1}", row=row, col=col, x_mm=x, y_mm=y, dnp_mm=dnp, cut_by=cut_by,
                            fraction=g.fraction(x, y)))
+    return joints
+
+
+def _parts(g: AssemblyGeometry) -> tuple[list[_Part], list[dict]]:
+    """The solids (before the fragment) and the joints of the quarter (named from the centre out)."""
+    parts = stack_parts(g, 0.0, g.Wb, 0.0, g.Wb)
+    joints = joint_grid(g)
+    for k, j in enumerate(joints):
+        parts += joint_parts(g, j["x_mm"], j["y_mm"], j["name"], k)
     return parts, joints
 
 
@@ -317,8 +348,59 @@ def build_fan_out_assembly_quarter(options: dict | None = None, dimensions: dict
     package_wetted_radius_mm, board_pad_radius_mm, standoff_mm, sphere_radius_mm, volume_mm3 (the
     whole ball, ball.py), model_volume_mm3 (its share as modelled), elements).
     """
-    import time
+    opts, d = validated_inputs(options, dimensions, board, balls_per_half, source,
+                               size_mm=size_mm, joint_size_mm=joint_size_mm, layer_size_mm=layer_size_mm)
+    g = assembly_geometry(opts, d, first_ball_mm)
+    estimate = estimate_assembly_elements(g, size_mm, joint_size_mm, layer_size_mm)
+    n_balls = len(g.xs) ** 2
+    if max_elements is not None and estimate > max_elements:
+        raise MeshError(f"mesh.size_mm = {size_mm:g}, mesh.joint_size_mm = {joint_size_mm:g}: the assembly quarter "
+                        f"model ({n_balls} balls) would have about {estimate:.3g} tetrahedra, above mesh.max_elements "
+                        f"= {max_elements}; give larger sizes or fewer balls (balls_per_half)")
+    parts, joints = _parts(g)
+    zlo, zhi = g.z_board_bottom, g.z_top
+    mesh = mesh_parts(g, parts, (0, 0, zlo - 1, 2 * g.Wb, 2 * g.Wb, zhi - zlo + 2), size_mm, joint_size_mm,
+                      layer_size_mm, label="fan-out assembly quarter")
+    nodes, el = mesh.nodes, mesh.elements
+    names = region_names(g, [j["name"] for j in joints])
+    region = element_regions(parts, names, mesh, label="assembly quarter")
 
+    x, y, z = nodes.T
+    scale = float(np.ptp(nodes, axis=0).max())
+    tol = 1e-9 * scale
+    package = np.isin(region, [names.index(n) for n in ("solder_mask", "dielectric", "mold", "die") if n in names])
+    on_bottom = np.zeros(nodes.shape[0], dtype=bool)
+    on_bottom[np.unique(el[package])] = True  # nodes of package elements ...
+    on_bottom &= np.abs(z - g.z_pkg) <= tol  # ... on the mask's bottom plane
+    axis = np.flatnonzero((x == 0.0) & (y == 0.0))
+    boundaries = {"symmetry_x": np.flatnonzero(x == 0.0), "symmetry_y": np.flatnonzero(y == 0.0),
+                  "board_bottom": np.flatnonzero(np.abs(z - g.z_board_bottom) <= tol),
+                  "bottom": np.flatnonzero(on_bottom), "top": np.flatnonzero(np.abs(z - g.z_top) <= tol),
+                  "z_fix": axis[np.argmin(z[axis])][None]}
+    s = g.sphere
+    describe_joints(g, joints, names, region)
+    defaults = default_materials(names)
+    info = dict(
+        family="fan_out", model="quarter_3d_assembly", board=True, options=opts.model_dump(mode="json"),
+        dimensions_mm=d.model_dump(mode="json"), body_half_width_mm=g.W2, die_half_width_mm=g.D2,
+        board_half_width_mm=g.Wb, omitted=list(OMITTED), default_materials=defaults, joints=joints,
+        layers=[dict(L) for L in g.layers], thickness_mm=g.z_top - g.z_board_bottom,
+        package_bottom_z_mm=g.z_pkg, package_top_z_mm=g.z_top, board_bottom_z_mm=g.z_board_bottom,
+        standoff_mm=s.h, board_pad_diameter_mm=2 * s.a2, balls_per_half=len(g.xs), ball_positions_mm=g.xs,
+        z_datum="z = 0 at the board pads' top (the board-side interface); the package-side interface at z = "
+                "standoff_mm", supports="symmetry_x: u_x = 0, symmetry_y: u_y = 0, z_fix: u_z = 0 (rigid motion)",
+        size_mm=size_mm, joint_size_mm=joint_size_mm, layer_size_mm=layer_size_mm, joint_zone_radius_mm=
+        g.cluster_radius(), estimated_elements=float(estimate), straightened_elements=mesh.straightened,
+        geometry_seconds=mesh.geometry_s, mesh_seconds=mesh.mesh_s)
+    return Model(nodes=nodes, elements=el, element_region=region, region_names=names, boundaries=boundaries,
+                 source=f"fan_out assembly quarter 3D ({opts.backside}, rdl {opts.rdl_layers}, {n_balls} balls), "
+                        f"size {size_mm:g} / joint {joint_size_mm:g} mm", info=info)
+
+
+def validated_inputs(options: dict | None, dimensions: dict | None, board: dict | None, balls_per_half: int | None,
+                     source: str, **sizes: float) -> tuple[fan_out.Options, fan_out.Dimensions]:
+    """The fan-out family's options and dimensions (mm) with the board's overrides, validated; every
+    ``sizes`` value (mesh sizes, mm) must be positive.  Each failure is a one-line GeometryError."""
     import pydantic
 
     from ..validation import format_error
@@ -340,26 +422,44 @@ def build_fan_out_assembly_quarter(options: dict | None = None, dimensions: dict
         d = fan_out.Dimensions.model_validate(dims)
     except pydantic.ValidationError as err:
         raise GeometryError(format_error(err, source, fan_out.Dimensions, "geometry.dimensions_mm")) from None
-    for name, value in (("size_mm", size_mm), ("joint_size_mm", joint_size_mm), ("layer_size_mm", layer_size_mm)):
+    for name, value in sizes.items():
         if not value > 0:
             raise GeometryError(f"{source}: mesh.{name} = {value!r}: must be a positive length (mm)")
     if d.die_width >= d.body_width:
         raise GeometryError(f"die width {d.die_width:g} mm is not smaller than the body width {d.body_width:g} mm")
-    g = assembly_geometry(opts, d, first_ball_mm)
-    estimate = estimate_assembly_elements(g, size_mm, joint_size_mm, layer_size_mm)
-    n_balls = len(g.xs) ** 2
-    if max_elements is not None and estimate > max_elements:
-        raise MeshError(f"mesh.size_mm = {size_mm:g}, mesh.joint_size_mm = {joint_size_mm:g}: the assembly quarter "
-                        f"model ({n_balls} balls) would have about {estimate:.3g} tetrahedra, above mesh.max_elements "
-                        f"= {max_elements}; give larger sizes or fewer balls (balls_per_half)")
-    parts, joints = _parts(g)
+    return opts, d
+
+
+@dataclass
+class MeshedParts:
+    """The fragmented, meshed solids: (N, 3) nodes, (E, 10) elements, each element's geometry volume
+    (``entity``), the part that owns each volume, and the cost (s)."""
+
+    nodes: np.ndarray
+    elements: np.ndarray
+    entity: np.ndarray
+    volume_part: dict
+    existing: list
+    geometry_s: float
+    mesh_s: float
+    straightened: int
+
+
+def mesh_parts(g: AssemblyGeometry, parts: list[_Part], clip_box: tuple, size_mm: float, joint_size_mm: float,
+               layer_size_mm: float, centres: list[tuple[float, float]] | None = None,
+               label: str = "fan-out assembly") -> MeshedParts:
+    """Make ``parts`` (the ``cut`` ones intersected with ``clip_box`` = (x0, y0, z0, dx, dy, dz), mm),
+    fragment them (the higher priority owns an overlap; region None is a void, removed) and mesh with
+    the joints' size field about ``centres`` (ball axes (x, y); default every ball of ``g``): 10-node
+    tetrahedra, curved on the spheres and cylinders, folded elements straightened."""
+    import time
+
     t0 = time.perf_counter()
     with gmsh_session("quarter3d_assembly"):
         import gmsh
 
         occ = gmsh.model.occ
-        zlo, zhi = g.z_board_bottom, g.z_top
-        quarter_box = (3, occ.addBox(0, 0, zlo - 1, 2 * g.Wb, 2 * g.Wb, zhi - zlo + 2))
+        quarter_box = (3, occ.addBox(*clip_box))
         inputs, owner = [], []
         for i, part in enumerate(parts):  # a loop over solids (a few per ball), not elements
             for dt in _make(occ, part, quarter_box):
@@ -381,7 +481,7 @@ def build_fan_out_assembly_quarter(options: dict | None = None, dimensions: dict
         existing = sorted(t for _, t in gmsh.model.getEntities(3))
         volume_part = {t: volume_part[t] for t in existing}
         geometry_s = time.perf_counter() - t0
-        _size_field(g, parts, volume_part, size_mm, joint_size_mm, layer_size_mm)
+        _size_field(g, parts, volume_part, size_mm, joint_size_mm, layer_size_mm, centres)
         gmsh.option.setNumber("Mesh.ElementOrder", 1)
         try:
             gmsh.model.mesh.generate(3)
@@ -389,39 +489,40 @@ def build_fan_out_assembly_quarter(options: dict | None = None, dimensions: dict
         except Exception as exc:  # gmsh reports its failures as a bare Exception
             if type(exc) is not Exception:
                 raise
-            raise GeometryError(f"gmsh cannot mesh the fan-out assembly quarter ({exc}); check the dimensions (mm) "
+            raise GeometryError(f"gmsh cannot mesh the {label} ({exc}); check the dimensions (mm) "
                                 "and the mesh sizes") from None
         nodes, el, entity = tet10_from_gmsh(existing, curved=True)
     straightened = _straighten_inverted(nodes, el)
     mesh_s = time.perf_counter() - t0 - geometry_s
+    return MeshedParts(nodes, el, entity, volume_part, existing, geometry_s, mesh_s, straightened)
 
+
+def region_names(g: AssemblyGeometry, joint_names: list[str]) -> list[str]:
+    """Region names in model order: the package layers, the ball pads, the joints, the board's parts."""
     names: list[str] = []
     for L in g.layers:
         for n in (L["outside"], L["inside"]):
             if n not in names:
                 names.append(n)
-    names += [g.pad_region] + [j["name"] for j in joints] + ["board_pad", "board_mask", "board"]
-    lut = np.full(max(existing) + 1, -1, dtype=np.int64)
-    for t, i in volume_part.items():  # a loop over geometry volumes
+    return names + [g.pad_region] + list(joint_names) + ["board_pad", "board_mask", "board"]
+
+
+def element_regions(parts: list[_Part], names: list[str], mesh: MeshedParts, label: str) -> np.ndarray:
+    """(E,) region index of every element (its volume's owning part); a region left without elements
+    is a one-line GeometryError."""
+    lut = np.full(max(mesh.existing) + 1, -1, dtype=np.int64)
+    for t, i in mesh.volume_part.items():  # a loop over geometry volumes
         lut[t] = names.index(parts[i].region)
-    region = lut[entity]
+    region = lut[mesh.entity]
     missing = sorted(set(range(len(names))) - set(np.unique(region).tolist()))
     if missing:
-        raise GeometryError(f"assembly quarter: region(s) {', '.join(names[i] for i in missing)} vanished in the "
+        raise GeometryError(f"{label}: region(s) {', '.join(names[i] for i in missing)} vanished in the "
                             "geometry (covered by other parts)")
+    return region
 
-    x, y, z = nodes.T
-    scale = float(np.ptp(nodes, axis=0).max())
-    tol = 1e-9 * scale
-    package = np.isin(region, [names.index(n) for n in ("solder_mask", "dielectric", "mold", "die") if n in names])
-    on_bottom = np.zeros(nodes.shape[0], dtype=bool)
-    on_bottom[np.unique(el[package])] = True  # nodes of package elements ...
-    on_bottom &= np.abs(z - g.z_pkg) <= tol  # ... on the mask's bottom plane
-    axis = np.flatnonzero((x == 0.0) & (y == 0.0))
-    boundaries = {"symmetry_x": np.flatnonzero(x == 0.0), "symmetry_y": np.flatnonzero(y == 0.0),
-                  "board_bottom": np.flatnonzero(np.abs(z - g.z_board_bottom) <= tol),
-                  "bottom": np.flatnonzero(on_bottom), "top": np.flatnonzero(np.abs(z - g.z_top) <= tol),
-                  "z_fix": axis[np.argmin(z[axis])][None]}
+
+def describe_joints(g: AssemblyGeometry, joints: list[dict], names: list[str], region: np.ndarray) -> None:
+    """Add each joint's interface heights, radii, volumes (mm, mm^3) and elements to its dict (in place)."""
     s = g.sphere
     for j in joints:  # a loop over joints
         r = names.index(j["name"])
@@ -429,22 +530,11 @@ def build_fan_out_assembly_quarter(options: dict | None = None, dimensions: dict
                  package_wetted_radius_mm=s.a1, board_pad_radius_mm=s.a2, standoff_mm=s.h, sphere_radius_mm=s.R,
                  volume_mm3=s.volume, model_volume_mm3=j["fraction"] * g.joint_volume(),
                  elements=np.flatnonzero(region == r).tolist())
-    defaults = {n: PACKAGE_MATERIALS.get(n) or BOARD_MATERIALS.get(n) or SOLDER_MATERIAL for n in names}
-    info = dict(
-        family="fan_out", model="quarter_3d_assembly", board=True, options=opts.model_dump(mode="json"),
-        dimensions_mm=d.model_dump(mode="json"), body_half_width_mm=g.W2, die_half_width_mm=g.D2,
-        board_half_width_mm=g.Wb, omitted=list(OMITTED), default_materials=defaults, joints=joints,
-        layers=[dict(L) for L in g.layers], thickness_mm=g.z_top - g.z_board_bottom,
-        package_bottom_z_mm=g.z_pkg, package_top_z_mm=g.z_top, board_bottom_z_mm=g.z_board_bottom,
-        standoff_mm=s.h, board_pad_diameter_mm=2 * s.a2, balls_per_half=len(g.xs), ball_positions_mm=g.xs,
-        z_datum="z = 0 at the board pads' top (the board-side interface); the package-side interface at z = "
-                "standoff_mm", supports="symmetry_x: u_x = 0, symmetry_y: u_y = 0, z_fix: u_z = 0 (rigid motion)",
-        size_mm=size_mm, joint_size_mm=joint_size_mm, layer_size_mm=layer_size_mm, joint_zone_radius_mm=
-        g.cluster_radius(), estimated_elements=float(estimate), straightened_elements=straightened,
-        geometry_seconds=geometry_s, mesh_seconds=mesh_s)
-    return Model(nodes=nodes, elements=el, element_region=region, region_names=names, boundaries=boundaries,
-                 source=f"fan_out assembly quarter 3D ({opts.backside}, rdl {opts.rdl_layers}, {n_balls} balls), "
-                        f"size {size_mm:g} / joint {joint_size_mm:g} mm", info=info)
+
+
+def default_materials(names: list[str]) -> dict[str, str]:
+    """The library material of every region (package stack, board parts, SAC305 for the joints)."""
+    return {n: PACKAGE_MATERIALS.get(n) or BOARD_MATERIALS.get(n) or SOLDER_MATERIAL for n in names}
 
 
 def _straighten_inverted(nodes: np.ndarray, el: np.ndarray, rounds: int = 3) -> int:
@@ -477,13 +567,16 @@ def _straighten_inverted(nodes: np.ndarray, el: np.ndarray, rounds: int = 3) -> 
 
 
 def _size_field(g: AssemblyGeometry, parts: list[_Part], volume_part: dict[int, int], size_mm: float,
-                joint_size_mm: float, layer_size_mm: float) -> None:
-    """Background size: joint_size_mm about every joint, growing to size_mm; thick package layers capped."""
+                joint_size_mm: float, layer_size_mm: float, centres: list | None = None) -> None:
+    """Background size: joint_size_mm about every joint (or the balls at ``centres``), growing to size_mm;
+    thick package layers capped."""
     import gmsh
 
     occ, field = gmsh.model.occ, gmsh.model.mesh.field
     # the joints' centres as free points (no volume uses them; their nodes are dropped)
-    centres = [occ.addPoint(x, y, 0.5 * g.h) for x in g.xs for y in g.xs]
+    if centres is None:
+        centres = [(x, y) for x in g.xs for y in g.xs]
+    centres = [occ.addPoint(x, y, 0.5 * g.h) for x, y in centres]
     occ.synchronize()
     dist = field.add("Distance")
     field.setNumbers(dist, "PointsList", centres)

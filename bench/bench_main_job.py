@@ -5,16 +5,19 @@
     python bench/bench_main_job.py --process-only        # without the cycling (the process history and outputs)
     python bench/bench_main_job.py --base DIR            # the old code from DIR (default /tmp/base)
     python bench/bench_main_job.py --new-env RELIABILITY_SERIAL_SECTIONS=1   # the new code with an old path
+    python bench/bench_main_job.py --old-env RELIABILITY_PROCESS_PREDICTOR=0  # old = this checkout's old path
 
 The old code is HEAD's tree (``git archive HEAD | tar -x -C /tmp/base``, made
 here when DIR does not exist; git's state is not touched), run with
-``PYTHONPATH=DIR``; the new is this checkout.  Every run is a fresh process
+``PYTHONPATH=DIR`` (with ``--old-env``: this checkout with that environment,
+e.g. the process history before its predictor); the new is this checkout.  Every run is a fresh process
 writing to a fresh results folder, on the meshes of this checkout's cache
 (built once beforehand), and old and new alternate so that both see the same
 machine load.  Besides the wall times the table gives what the load does not
 change: CPU seconds, increments, residual evaluations and factorizations,
 and the differences of the answers (the critical joint's dW and every
-warpage number of summary.json, new against old).
+warpage number of summary.json, new against old), and the answers themselves
+(critical-joint dW, lives, warpage at each temperature) of both.
 """
 
 from __future__ import annotations
@@ -79,6 +82,26 @@ def differences(old: dict, new: dict) -> dict:
     return out
 
 
+def answers(summary: dict) -> dict[str, float]:
+    """The main job's answers: critical-joint dW and lives, the warpage at each temperature (free package and
+    assembly), the reflow curve's largest absolute warpage."""
+    out = {}
+    crit = summary.get("cycling", {}).get("critical_joint", {})
+    if "dW_MPa" in crit:
+        out["critical dW MPa/cycle"] = crit["dW_MPa"]
+        for model, life in crit.get("life", {}).items():
+            if life.get("N63_2_cycles") is not None:
+                out[f"N63.2 {model} cycles"] = life["N63_2_cycles"]
+    for row in summary.get("temperatures", []):
+        out[f"warpage at {row['T_C']:g} C um"] = row["warpage_um"]
+        if row.get("assembly_warpage_um") is not None:
+            out[f"assembly warpage at {row['T_C']:g} C um"] = row["assembly_warpage_um"]
+    points = summary.get("process", {}).get("warpage_vs_temperature", {}).get("points", [])
+    if points:
+        out["reflow curve max abs warpage um"] = max(abs(q["warpage_um"]) for q in points)
+    return out
+
+
 def counts(summary: dict) -> dict:
     """Increments, residual evaluations and factorizations of the process sections and the cycling, and their walls."""
     out = {}
@@ -117,11 +140,18 @@ def main() -> None:
     ap.add_argument("--process-only", action="store_true", help="remove [analysis.cycling] (and the plots)")
     ap.add_argument("--new-env", action="append", default=[], metavar="KEY=VALUE",
                     help="environment of the new code's runs, e.g. RELIABILITY_SERIAL_SECTIONS=1")
+    ap.add_argument("--old-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="old = this checkout run with this environment (not --base), e.g. "
+                         "RELIABILITY_PROCESS_PREDICTOR=0")
     args = ap.parse_args()
-    ensure_base(args.base)
     env_new = dict(kv.split("=", 1) for kv in args.new_env)
+    env_old = dict(kv.split("=", 1) for kv in args.old_env)
+    old_code = REPO if args.old_env else args.base
+    if not args.old_env:
+        ensure_base(args.base)
+    old_name = f"{REPO} with {' '.join(args.old_env)}" if args.old_env else f"{args.base} (HEAD)"
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, python "
-          f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}; old = {args.base} (HEAD), new = {REPO}"
+          f"{platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M')}; old = {old_name}, new = {REPO}"
           + (f" with {' '.join(args.new_env)}" if args.new_env else ""))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -136,7 +166,7 @@ def main() -> None:
         run_one(REPO, case, work / "warm", meshes, env_new)  # builds the meshes if the cache is cold
         rows, loads = [], []
         for k in range(args.pairs):
-            old = run_one(args.base, case, work / f"old{k}", meshes, {})
+            old = run_one(old_code, case, work / f"old{k}", meshes, env_old)
             new = run_one(REPO, case, work / f"new{k}", meshes, env_new)
             loads.append(os.getloadavg()[0])
             rows.append((old, new))
@@ -167,6 +197,12 @@ def main() -> None:
         dws = "- | - | -" if None in dW else f"{dW[0]:.10g} | {dW[1]:.10g} | {d['dW']:.1e}"
         print(f"| {k + 1} | {dws} | {d['warpage']:.1e} ({d['warpage_values']}) |"
               + (f" missing: {d['missing']}" if "missing" in d else ""))
+    print("\n| answer (pair 1) | old | new | new - old |")
+    print("|---|---|---|---|")
+    ao, an = answers(rows[0][0]["data"]), answers(rows[0][1]["data"])
+    for key, a in ao.items():
+        b = an.get(key)
+        print(f"| {key} | {a:.6g} | " + ("- | - |" if b is None else f"{b:.6g} | {b - a:+.3g} |"))
 
 
 if __name__ == "__main__":

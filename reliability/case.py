@@ -222,6 +222,11 @@ class ProcessSpec(pydantic.BaseModel):
     initial_C: Optional[Number] = None  # where the process starts (claimed: the first stage's temperature)
     steps: Optional[list[dict]] = None
     max_step_K: PositiveNumber = 10.0  # largest temperature increment inside a step (K)
+    # Newton tolerance of the history's inelastic increments, ||R|| <= tolerance * ||sum |f_e| ||; default
+    # 1e-7 (reliability.process.history.TOLERANCE), with the ramp predictor: the main job's warpage within
+    # 0.003 um of a 1e-8 reference, where the cycling's 1e-5 left up to 0.67 um (the reflow curve 28 % off at
+    # 150 C).  With RELIABILITY_PROCESS_PREDICTOR=0 (the old path) the default is the cycling's tolerance
+    tolerance: Optional[PositiveNumber] = None
     reflow_peak_C: Number = 260.0  # the free package's warpage curve 25 -> peak -> 25 C (JESD22-B112)
     reflow_curve: Optional[bool] = None  # the free package's reflow warpage curve; default: family cases
 

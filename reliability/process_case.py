@@ -114,12 +114,26 @@ def reflow_limit(section: Section):
     return jeita_limit(dims.get("ball_pitch"))
 
 
+def process_tolerance(case: Case, cycling_tol: float = 1e-5) -> float:
+    """The process history's Newton tolerance: process.tolerance if given, else TOLERANCE (1e-7) with the
+    predictor, or ``cycling_tol`` (the cycling's, as before issue 19) on the old path without it."""
+    from .process import history
+
+    given = case.spec.process.tolerance
+    if given is not None:
+        return float(given)
+    return history.TOLERANCE if history.PREDICTOR else float(cycling_tol)
+
+
 def run_processes(case: Case, secs: list[Section], temperatures: dict[str, list[float]], centre_x,
                   progress: bool, newton: str = "bfgs", tol: float = 1e-5) -> dict[str, ProcessResult]:
     """Run the history of every section; ``temperatures[role]`` are evaluated at its end, and the free package
-    of a family case (or a mesh case that asks for it) also gives the reflow warpage curve."""
+    of a family case (or a mesh case that asks for it) also gives the reflow warpage curve.  ``tol`` (the
+    cycling's tolerance) is the process's only on the old path (RELIABILITY_PROCESS_PREDICTOR=0) without
+    process.tolerance: see :func:`process_tolerance`."""
     _check_regions(case, secs)
     p, a = case.spec.process, case.spec.analysis
+    tol = process_tolerance(case, tol)
     want_curve = p.reflow_curve if p.reflow_curve is not None else case.spec.geometry.family is not None
     plans = {s.role: section_steps(case, s) for s in secs}
     for s in secs:
@@ -180,10 +194,13 @@ def run_processes(case: Case, secs: list[Section], temperatures: dict[str, list[
 
 def process_summary(case: Case, results: dict[str, ProcessResult], package: Section) -> dict:
     """The ``process`` block of summary.json."""
+    from .process import history
+
     block = {"sequence": case.sequence, "stress_basis": STRESS_BASIS, "sections": {}}
     for role, r in results.items():
         block["sections"][role] = {"initial_C": r.initial_C, "steps": r.steps, "wall_time_s": round(r.wall_s, 3),
-                                   "dofs": r.problem.n_dofs, **r.solver}
+                                   "dofs": r.problem.n_dofs, "tolerance": r.problem.tol,
+                                   "predictor": history.PREDICTOR, **r.solver}
     pkg = results.get("package")
     block["steps"] = pkg.steps if pkg is not None else []
     if pkg is not None and pkg.reflow_curve is not None:

@@ -333,6 +333,8 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
         start = T_ref = float(process.end.T)
         check_temperature_range(case, section.assignment, [lo, hi], "analysis.cycling")
         problem = process.problem
+        # the process history solves to its own (tighter) tolerance; the cycling to analysis.cycling.tolerance
+        problem.tol = float(cyc.tolerance)
     else:
         sft = analysis.stress_free_temperature_C
         start = sft if cyc.cooldown else None

@@ -26,7 +26,7 @@ from ..analysis.warpage import Profile, active_surface_profile
 from ..errors import CaseError
 from ..fem.threads import openblas_single_threaded
 from ..post.progress import on_terminal, progress_line
-from .history import History, persistent_nodes
+from .history import TOLERANCE, History, persistent_nodes
 from .steps import born_later
 
 REFLOW_CURVE_STEP_K = 25.0  # JESD22-B112 measures at temperature steps; 25 K is the usual spacing
@@ -77,7 +77,7 @@ def melting_regions(model, assignment, steps) -> set[str]:
             if r in model.region_names and m.spec.solidus_C is not None and m.spec.solidus_C < max(peaks)}
 
 
-def make_problem(section, kinematics: str, initial_C: float, steps, solver: str = "auto", tol: float = 1e-5,
+def make_problem(section, kinematics: str, initial_C: float, steps, solver: str = "auto", tol: float = TOLERANCE,
                  newton: str = "bfgs") -> InelasticProblem:
     """The incremental problem of a section, supported on nodes that exist through the whole history."""
     if kinematics == "plane_stress":
@@ -160,7 +160,7 @@ class _Recorder:
 
 
 def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, temperatures=(), solver="auto",
-                tol=1e-5, newton="bfgs", max_step_K=10.0, reflow_curve_peak_C: float | None = None,
+                tol=TOLERANCE, newton="bfgs", max_step_K=10.0, reflow_curve_peak_C: float | None = None,
                 progress: bool = False, problem: InelasticProblem | None = None, labels=None) -> ProcessResult:
     """Run ``steps`` on ``section`` from ``initial_C``; evaluate ``temperatures`` and the reflow curve at the end."""
     t0 = time.perf_counter()

@@ -112,6 +112,18 @@ class GeometrySpec(pydantic.BaseModel):
         return extra
 
 
+class SubmodelSpec(pydantic.BaseModel):
+    """Global-local thermal cycling of a quarter_3d assembly (docs/3d.md): every joint coarse in the global
+    model (mesh.size_mm, mesh.joint_size_mm, defaults 0.6 and 0.3 mm with a submodel), then the candidate
+    joints fine, each in a local block of one pitch driven by the global displacements on its cut faces."""
+
+    model_config = STRICT
+    joint_size_mm: PositiveNumber = 0.075  # the local joint's element size
+    size_mm: PositiveNumber = 0.15  # the local block's size away from the joint
+    # local models: the joints with the N largest global dW, and the corner ball (largest DNP) always
+    candidates: int = pydantic.Field(4, ge=1, le=32)
+
+
 class MeshSpec(pydantic.BaseModel):
     """Element sizes of a built section (mm)."""
 
@@ -127,6 +139,7 @@ class MeshSpec(pydantic.BaseModel):
     # before gmsh meshes (reliability/geometry/estimate.py, within 10 % of the real count), is above
     # this; the default is sized for a 2-core, 23 GB machine (see DEFAULT_MAX_ELEMENTS)
     max_elements: int = pydantic.Field(DEFAULT_MAX_ELEMENTS, ge=1)
+    submodel: Optional[SubmodelSpec] = None  # quarter_3d with board only: global-local cycling
 
 
 JEDEC_LETTERS = ("A", "B", "C", "G", "H", "I", "J", "K", "L", "M", "N")
@@ -456,6 +469,10 @@ def _check_model_3d(case: Case) -> None:
     if g.model == "section":
         if a.kinematics is None:
             raise CaseError(f"{path}: missing required key 'analysis.kinematics'")
+        if case.spec.mesh.submodel is not None:
+            raise CaseError(f"{path}: [mesh.submodel]: the global-local submodel is a 3D assembly's; it needs "
+                            "geometry.model = \"quarter_3d\" with board = true (a section meshes every joint "
+                            "finely already); remove [mesh.submodel]")
         return
     from .analysis.quarter3d import check_quarter_case
 

@@ -69,6 +69,13 @@ def _cmd_run(args) -> int:
               f"{st['increments']} increments, {st['newton_iterations']} {st.get('newton', 'full')} iterations "
               "(residual evaluations), "
               f"{st['factorizations']} factorizations, {st['cutbacks']} cut-backs, {st['wall_time_s']:.1f} s")
+        sub = cyc.get("submodel")
+        if sub:
+            top = sub["global_screening"][0]
+            print(f"submodel: global model {sub['global_dofs']:,} dofs, joints {sub['global_joint_size_mm']:g} mm "
+                  f"(screening only: largest coarse dW {top['dW_last_cycle_MPa']:.4g} MPa at {top['name']}); local "
+                  f"models at {sub['local_joint_size_mm']:g} mm: "
+                  + ", ".join(f"{m['joint']} ({m['s']:.0f} s)" for m in sub["local_models"]))
         crit = cyc.get("critical_joint")
         if crit:
             place = f"row {crit['row']}, column {crit['col']}, " if "row" in crit else ""

@@ -13,6 +13,11 @@ the JEDEC profile, each joint's Darveaux band W at every cycle end).  Written:
   the critical one ringed;
 * ``fields.pvd``: the final state (displacement, accumulated inelastic strain and work per element).
 
+With ``[mesh.submodel]`` the model is the coarse global model and the joints come from local fine
+models of the corner ball and the largest global dW (:func:`run_submodel`, docs/3d.md): ``joints_dW.csv``
+lists those, ``joints_dW_global_screening.csv`` and the map every ball's coarse (screening) dW, and no
+``fields.pvd`` is written.
+
 Not in 3D yet (stated in the summary's basis): the process history, checkpoints and resume, the
 hysteresis loops, warpage rows at ``analysis.temperatures_C``.
 """
@@ -27,6 +32,7 @@ import numpy as np
 # measured on the bench (bench/bench_3d_cycling.py, 4 x 4 balls, 125k dofs, 2 cores): 0.7-1.4 ms per dof
 # and cycle (0.3 on coarse meshes); used only for the estimate printed before the run starts
 SECONDS_PER_DOF_CYCLE = (0.0003, 0.0014)
+LOCAL_S_PER_CYCLE = 4.0  # a submodel's local model at 0.075 mm (9 k dofs): 10-12 s for the cool-down and 3 cycles
 
 
 def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
@@ -49,20 +55,23 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     balls, n_est = estimate_assembly(case)
     if progress:  # before the mesh: about 1.6 nodes per 10-node tetrahedron, 3 dofs each
         est = [f * 4.8 * n_est * n_cycles / 60.0 for f in SECONDS_PER_DOF_CYCLE]
+        sub = case.spec.mesh.submodel
+        local = "" if sub is None else (f" (the global model), then up to {sub.candidates + 1} local models of "
+                                        f"about {LOCAL_S_PER_CYCLE * n_cycles:.0f} s each")
         progress_line(f"{case.name}: 3D assembly quarter, {balls} balls, about {n_est:,} tetrahedra (estimated "
-                      f"before meshing); {cyc.cycles} cycles: expect about {est[0]:.0f}-{est[1]:.0f} min on 2 cores")
+                      f"before meshing); {cyc.cycles} cycles: expect about {est[0]:.0f}-{est[1]:.0f} min on 2 "
+                      f"cores{local}")
     model, assignment = build_assembly(case)
     check_temperature_range(case, assignment, [lo, hi] + ([sft] if cyc.cooldown else []), "analysis.cycling")
     t_build = time.perf_counter() - t0
     T_ref = sft if cyc.cooldown else lo
-    problem = InelasticProblem3D(model, assignment, T_ref, solver=a.solver, tol=cyc.tolerance)
     layer = float(case.spec.fatigue.interface_layer_mm)
-    bands = joint_bands3d(model, problem.groups, problem.geo.xq, problem.geo.dx, layer)
     profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, sft if cyc.cooldown else None)
     joints = [j for j in model.info["joints"] if j["name"] in model.region_names]
+    sub = case.spec.mesh.submodel
     if progress:
         progress_line(f"{case.name}: meshed in {t_build:.1f} s: {len(joints)} joints, {model.n_elements:,} "
-                      f"tetrahedra, {problem.n_dofs:,} dofs; one line per cycle follows")
+                      f"tetrahedra{' (the global model)' if sub else ''}; one line per cycle follows")
     info = {
         "profile": {
             "jedec": cyc.jedec, "jedec_confidence": JEDEC[cyc.jedec][2] if cyc.jedec else None,
@@ -71,13 +80,24 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
             "period_s": profile.period_s, "end_s": profile.end_s,
         },
         "section": "assembly",
-        "dofs": problem.n_dofs,
-        "inelastic_materials": {problem.materials[g.material].name: getattr(g.law, "kind", type(g.law).__name__)
-                                for g in problem.groups},
     }
     try:
-        state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
-                                   cyc.max_cutbacks, log=progress_line if progress else None)
+        if sub is None:
+            problem = InelasticProblem3D(model, assignment, T_ref, solver=a.solver, tol=cyc.tolerance)
+            info["dofs"] = problem.n_dofs
+            bands = joint_bands3d(model, problem.groups, problem.geo.xq, problem.geo.dx, layer)
+            state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
+                                       cyc.max_cutbacks, log=progress_line if progress else None)
+            cycles = per_cycle3d(rec)
+        else:
+            state = None
+            r = run_submodel(case, model, assignment, profile, T_ref, layer, progress)
+            problem, rec = r.global_problem, r.global_record
+            info["dofs"] = problem.n_dofs
+            cycles = {}
+            for loc in r.locals:  # each local joint's per-cycle dW from its fine model
+                cycles.update(per_cycle3d(loc.record))
+            info["submodel"] = submodel_block(case, r)
     except ConvergenceError as exc:
         # no checkpoint in 3D yet: the summary says where it stopped, the CLI prints the line (exit 2)
         info.update(status="failed", message=str(exc))
@@ -85,6 +105,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
                                                  "version": __version__, "cycling": info,
                                                  "wall_time_s": round(time.perf_counter() - t0, 3)})
         raise
+    info["inelastic_materials"] = {problem.materials[g.material].name: getattr(g.law, "kind", type(g.law).__name__)
+                                   for g in problem.groups}
     info["status"] = "complete"
     info["solver"] = {
         "name": problem.solver.name, "newton": "bfgs", "increments": rec.increments,
@@ -95,18 +117,21 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     }
     joints_info = {j["name"]: {**j, "pad_package_mm": 2.0 * j["package_wetted_radius_mm"],
                                "pad_board_mm": 2.0 * j["board_pad_radius_mm"]} for j in joints}
+    local = [j for j in joints if j["name"] in cycles]  # every joint; with a submodel the local ones
     try:
-        engel = effective_ctes_layers(model, assignment, lo, hi, joints)
+        engel = effective_ctes_layers(model, assignment, lo, hi, local)
     except Exception as exc:  # a hand check must never stop a finished run; say why it is missing
         engel = {j["name"]: {"reason": f"Engelmaier inputs could not be formed ({type(exc).__name__}: {exc})"}
-                 for j in joints}
+                 for j in local}
     method = {"section": "quarter_3d", "kinematics": "3D", "interface_layer_mm": layer,
-              "joint_element_size_mm": assembly_joint_size(case),
+              "joint_element_size_mm": assembly_joint_size(case) if sub is None else float(sub.joint_size_mm),
               "solder_model": ",".join(sorted({getattr(g.law, "kind", type(g.law).__name__)
                                                for g in problem.groups
                                                if problem.materials[g.material].name in
                                                {assignment[j].name for j in joints_info}}))}
-    info.update(joints_block(per_cycle3d(rec), joints_info, assignment, case.spec.fatigue.models,
+    if sub is not None:
+        method["submodel"] = "global-local: dW from the local fine model of each candidate joint"
+    info.update(joints_block(cycles, joints_info, assignment, case.spec.fatigue.models,
                              profile.mean_temperature_C(), cyc.dwell_min, engel, method,
                              case.spec.fatigue.calibration_data))
     info["dW_definition"] = ("Darveaux: change over a cycle of the volume-averaged inelastic work density W in "
@@ -139,21 +164,83 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
         "temperatures": [],
         "cycling": info,
     }
+    if sub is not None:
+        summary["analysis"]["basis"] = BASIS_ASSEMBLY + "; " + SUBMODEL_BASIS
+        summary["sections"]["assembly"]["local_joint_size_mm"] = float(sub.joint_size_mm)
     _write_joint_table(out / "joints_dW.csv", info["joints"], joints_info)
     info["joints_csv"] = "joints_dW.csv"
-    if case.spec.output.vtu:
+    screening = info.get("submodel", {}).get("global_screening")
+    if screening is not None:
+        _write_joint_table(out / "joints_dW_global_screening.csv", screening, joints_info)
+        info["submodel"]["csv"] = "joints_dW_global_screening.csv"
+    if case.spec.output.vtu and state is not None:
         _write_final_fields(out, model, problem, state)
         summary["fields"] = "fields.pvd"
     if case.spec.output.plots:
         from .post.plots3d import plot_joint_dw_map
 
         crit = info.get("critical_joint") or {}
-        plot_joint_dw_map(out / "plots" / "joint_dW_map.png", info["joints"], joints_info, crit.get("name"),
-                          title=f"{case.name}: dW per cycle, cycle {cyc.cycles} ({lo:g}/{hi:g} C)")
+        if screening is None:
+            plot_joint_dw_map(out / "plots" / "joint_dW_map.png", info["joints"], joints_info, crit.get("name"),
+                              title=f"{case.name}: dW per cycle, cycle {cyc.cycles} ({lo:g}/{hi:g} C)")
+        else:  # every ball only in the coarse global model: a screening map, the fine critical ball ringed
+            plot_joint_dw_map(out / "plots" / "joint_dW_map.png", screening, joints_info, crit.get("name"),
+                              title=f"{case.name}: coarse global dW (screening), cycle {cyc.cycles}; ringed: "
+                                    f"critical in the local models", critical_dW_MPa=crit.get("dW_MPa"))
         info["plots"] = ["plots/joint_dW_map.png"]
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
+
+
+SUBMODEL_BASIS = ("global-local submodel: every joint coarse in the global model (screening values only, "
+                  "cycling.submodel.global_screening), the candidate joints (the largest global dW and the corner "
+                  "ball) each fine in a local block of one pitch whose cut faces follow the global displacements; "
+                  "joints, critical joint and lives come from the local models (tests/test_3d_submodel.py: the "
+                  "local corner joint of a 3 x 3 array within 5 % of the full fine model's dW); no fields.pvd")
+
+
+def run_submodel(case, model, assignment, profile, T_ref: float, layer: float, progress: bool):
+    """Cycle the global (coarse) assembly, then the local model of the corner ball and of each of the
+    mesh.submodel.candidates joints with the largest global dW (:func:`.analysis.submodel3d.run_submodel_cycling`)."""
+    from .analysis.submodel3d import run_submodel_cycling
+    from .post.progress import progress_line
+
+    sub, cyc = case.spec.mesh.submodel, case.spec.analysis.cycling
+    return run_submodel_cycling(
+        profile, global_model=model, materials=assignment, joint="corner",
+        extra_joints=[f"critical:{k}" for k in range(1, sub.candidates + 1)],
+        local_joint_size_mm=float(sub.joint_size_mm), local_size_mm=float(sub.size_mm), T_ref_C=T_ref,
+        layer_mm=layer, increments_per_ramp=cyc.increments_per_ramp, increments_per_dwell=cyc.increments_per_dwell,
+        solver=case.spec.analysis.solver, tol=cyc.tolerance, max_cutbacks=cyc.max_cutbacks,
+        log=progress_line if progress else None)
+
+
+def submodel_block(case, r) -> dict:
+    """``cycling.submodel`` of summary.json: the local models' sizes and cost, and every joint's coarse global dW
+    (screening only) as ``cycling.joints``-shaped entries."""
+    from .analysis.submodel3d import ranked_joints
+
+    sub = case.spec.mesh.submodel
+    last = {}
+    for (name, side), w in r.global_dW.items():
+        last.setdefault(name, {"cycle": case.spec.analysis.cycling.cycles})[f"dW_{side}_MPa"] = float(w)
+    screening = []
+    for name in ranked_joints(r.global_dW):
+        row = last[name]
+        worst = max((s for s in ("package", "board") if f"dW_{s}_MPa" in row), key=lambda s: row[f"dW_{s}_MPa"])
+        screening.append({"name": name, "dW_last_cycle_MPa": row[f"dW_{worst}_MPa"], "critical_interface": worst,
+                          "cycles": [row], "basis": "coarse global model: screening, not a life"})
+    return {
+        "method": "global-local (docs/3d.md)", "candidates": sub.candidates,
+        "global_joint_size_mm": r.global_model.info.get("joint_size_mm"),
+        "local_joint_size_mm": float(sub.joint_size_mm), "local_size_mm": float(sub.size_mm),
+        "global_dofs": r.global_dofs, "global_s": round(r.global_s, 2),
+        "local_models": [{"joint": loc.model.info["global_joint"], "tetrahedra": loc.model.n_elements,
+                          "free_dofs": loc.dofs, "s": round(loc.s, 2), "cutbacks": loc.record.cutbacks}
+                         for loc in r.locals],
+        "global_screening": screening,
+    }
 
 
 def assembly_content_hash(case, model=None, assignment=None) -> str:

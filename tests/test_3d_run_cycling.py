@@ -195,3 +195,60 @@ def test_the_engelmaier_hand_check_in_3d_uses_the_layer_columns(one_ball_run):
     k = get_material("SAC305").spec.fatigue.engelmaier
     ref = engelmaier(dg, Tm, 15.0, k.eps_f, k.c0, k.c1_per_C, k.c2)
     assert eng["N50_cycles"] == pytest.approx(ref["N50_cycles"], rel=1e-12)
+
+
+SUBMODEL = """[mesh.submodel]
+joint_size_mm = 0.1
+size_mm = 0.2
+candidates = 2
+"""
+
+
+def test_submodel_keys_need_the_3d_assembly(tmp_path):
+    with pytest.raises(CaseError, match=r"\[mesh.submodel\]: the global-local submodel drives joints"):
+        load_case(write_case(tmp_path, "a", board="board = false", cycling=False, extra=SUBMODEL))
+    section = tmp_path / "s.toml"
+    section.write_text('[case]\nname = "s"\n[geometry]\nfamily = "fan_out"\n[analysis]\nkinematics = "plane_strain"\n'
+                       "temperatures_C = [25]\n" + SUBMODEL)
+    with pytest.raises(CaseError, match=r"\[mesh.submodel\]: the global-local submodel is a 3D assembly's"):
+        load_case(section)
+    with pytest.raises(CaseError, match=r"candidates"):
+        load_case(write_case(tmp_path, "c", extra=SUBMODEL.replace("candidates = 2", "candidates = 0")))
+
+
+def test_a_submodel_case_reports_the_local_models_dw(tmp_path):
+    """`reliability run` with [mesh.submodel] on a 4 x 4 array: the joints, the critical one and the lives come
+    from the local models, equal to the submodel API run on the same global model; every ball's coarse dW is
+    listed as screening only."""
+    from reliability.analysis.profile import make_profile
+    from reliability.analysis.quarter3d import build_assembly
+    from reliability.analysis.submodel3d import run_submodel_cycling
+    from reliability.run import run_case
+
+    path = write_case(tmp_path, "sub", balls=2, extra=SUBMODEL)
+    out = tmp_path / "out"
+    summary = run_case(path, out, progress=False)
+    c = summary["cycling"]
+    sub = c["submodel"]
+    assert len(sub["global_screening"]) == 4 and all("screening" in j["basis"] for j in sub["global_screening"])
+    assert "global-local" in summary["analysis"]["basis"]
+    names = [j["name"] for j in c["joints"]]
+    assert "solder_4" in names  # the corner ball always has a local model
+    assert 1 <= len(names) <= 3 and names == [m["joint"] for m in sorted(sub["local_models"],
+                                                                         key=lambda m: names.index(m["joint"]))]
+    assert c["fatigue_method"]["joint_element_size_mm"] == 0.1
+    # the same run through the API: bitwise the same local dW
+    case = load_case(path)
+    model, assignment = build_assembly(case)
+    profile = make_profile(-40.0, 125.0, 15.0, 15.0, 1, 217.0)
+    r = run_submodel_cycling(profile, global_model=model, materials=assignment, joint="corner",
+                             extra_joints=["critical:1", "critical:2"], local_joint_size_mm=0.1, local_size_mm=0.2,
+                             increments_per_ramp=3, increments_per_dwell=1)
+    want = {loc.model.info["global_joint"]: max(loc.dW_package, loc.dW_board) for loc in r.locals}
+    got = {j["name"]: j["dW_last_cycle_MPa"] for j in c["joints"]}
+    assert got == want
+    assert c["critical_joint"]["name"] == max(want, key=want.get)
+    top = max(r.global_dW.values())
+    assert sub["global_screening"][0]["dW_last_cycle_MPa"] == top
+    assert (out / "joints_dW_global_screening.csv").read_text().count("\n") == 5
+    assert (out / "plots" / "joint_dW_map.png").stat().st_size > 10_000

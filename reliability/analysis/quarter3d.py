@@ -36,6 +36,11 @@ BASIS = ("linear thermo-elastic, one stress-free temperature for every material 
          "3D quarter model of 10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, "
          "no board)")
 FAMILIES_3D = ("fan_out",)
+# the global model of a submodel run (bench/bench_3d_submodel.py): about the coarsest the ball geometry allows
+# (the pads and mask openings set the joint mesh); 16 x 16 array: 30 k tetrahedra, 149 k dofs
+SUBMODEL_GLOBAL_JOINT_MM = 0.3
+SUBMODEL_GLOBAL_SIZE_MM = 0.6
+SUBMODEL_GLOBAL_LAYER_MM = 0.3
 MESH_KEYS_2D = ("joint_size_mm", "board_size_mm", "feature_elements", "interface_layer_mm")
 
 
@@ -70,6 +75,9 @@ def check_quarter_case(case) -> None:
     if "fatigue" in case.raw and not board:
         raise CaseError(f"{path}: [fatigue]: the free quarter model has no joints; set geometry.board = true with "
                         "[analysis.cycling] for joints and lives")
+    if case.spec.mesh.submodel is not None and not board:
+        raise CaseError(f"{path}: [mesh.submodel]: the global-local submodel drives joints; the free quarter has "
+                        "none - set geometry.board = true with [analysis.cycling], or remove [mesh.submodel]")
     for key in MESH_KEYS_2D:
         if board and key == "joint_size_mm":
             continue
@@ -91,14 +99,29 @@ def quarter_mesh_size(case) -> float:
     m = case.spec.mesh
     if "size_mm" in m.model_fields_set:
         return float(m.size_mm)
-    return ASSEMBLY_SIZE_MM if is_assembly(case) else QUARTER_SIZE_MM
+    if is_assembly(case):
+        return SUBMODEL_GLOBAL_SIZE_MM if m.submodel is not None else ASSEMBLY_SIZE_MM
+    return QUARTER_SIZE_MM
 
 
 def assembly_joint_size(case) -> float:
+    """The (global) joint element size of an assembly case, mm: mesh.joint_size_mm, else the default (the
+    global model's coarse one with a submodel)."""
     from ..geometry.quarter3d_assembly import ASSEMBLY_JOINT_MM
 
     m = case.spec.mesh
-    return float(m.joint_size_mm) if "joint_size_mm" in m.model_fields_set else ASSEMBLY_JOINT_MM
+    if "joint_size_mm" in m.model_fields_set:
+        return float(m.joint_size_mm)
+    return SUBMODEL_GLOBAL_JOINT_MM if m.submodel is not None else ASSEMBLY_JOINT_MM
+
+
+def assembly_layer_size(case) -> float:
+    """The largest element height through a layer of an assembly case, mm (the global model's coarser one
+    with a submodel)."""
+    from ..geometry.quarter3d import QUARTER_LAYER_MM
+
+    size = quarter_mesh_size(case)
+    return min(SUBMODEL_GLOBAL_LAYER_MM if case.spec.mesh.submodel is not None else QUARTER_LAYER_MM, size)
 
 
 def estimate_assembly(case) -> tuple[int, int]:
@@ -109,7 +132,6 @@ def estimate_assembly(case) -> tuple[int, int]:
     import pydantic
 
     from ..geometry import fan_out
-    from ..geometry.quarter3d import QUARTER_LAYER_MM
     from ..geometry.quarter3d_assembly import assembly_geometry, estimate_assembly_elements
 
     g = case.spec.geometry
@@ -120,7 +142,7 @@ def estimate_assembly(case) -> tuple[int, int]:
         raise CaseError(f"{case.path}: geometry: {err.errors()[0]['msg']}") from None
     geo = assembly_geometry(opts, d)
     size = quarter_mesh_size(case)
-    n = int(estimate_assembly_elements(geo, size, assembly_joint_size(case), min(QUARTER_LAYER_MM, size)))
+    n = int(estimate_assembly_elements(geo, size, assembly_joint_size(case), assembly_layer_size(case)))
     balls = len(geo.xs) ** 2
     if n > case.spec.mesh.max_elements:
         raise CaseError(f"{case.path}: mesh.size_mm = {size:g}, mesh.joint_size_mm = {assembly_joint_size(case):g}: "
@@ -134,7 +156,8 @@ def build_assembly(case):
     """The case's 3D quarter assembly (package, every ball of the quarter, board) and its materials."""
     from ..geometry.quarter3d_assembly import build_fan_out_assembly_quarter
 
-    return _built(case, build_fan_out_assembly_quarter, joint_size_mm=assembly_joint_size(case))
+    return _built(case, build_fan_out_assembly_quarter, joint_size_mm=assembly_joint_size(case),
+                  layer_size_mm=assembly_layer_size(case))
 
 
 def build_quarter(case):
@@ -159,8 +182,9 @@ def _built(case, builder, **sizes):
     g = case.spec.geometry
     size = quarter_mesh_size(case)
     try:
-        model = builder(g.options, dict(g.dimensions_mm), size_mm=size, layer_size_mm=min(QUARTER_LAYER_MM, size),
-                        max_elements=case.spec.mesh.max_elements, source=str(case.path), **sizes)
+        sizes.setdefault("layer_size_mm", min(QUARTER_LAYER_MM, size))
+        model = builder(g.options, dict(g.dimensions_mm), size_mm=size, max_elements=case.spec.mesh.max_elements,
+                        source=str(case.path), **sizes)
     except GeometryError as exc:
         raise CaseError(f"{case.path}: geometry: {exc}") from None
     except MeshError as exc:

@@ -178,6 +178,26 @@ class _Recorder:
             self.u.append(state.u.copy())
 
 
+def _rank(spec) -> int | None:
+    """1 for "critical", k for "critical:k", None for a joint given by name, (row, col) or "corner"."""
+    if not isinstance(spec, str) or not spec.startswith("critical"):
+        return None
+    if spec == "critical":
+        return 1
+    head, _, k = spec.partition(":")
+    if head != "critical" or not k.isdigit() or int(k) < 1:
+        raise GeometryError(f"local joint {spec!r}: give a name, 'corner', 'critical' or 'critical:k' (k >= 1)")
+    return int(k)
+
+
+def ranked_joints(global_dW: dict) -> list[str]:
+    """Joint names by their larger band dW (package or board side), largest first."""
+    worst: dict[str, float] = {}
+    for (name, _side), w in global_dW.items():
+        worst[name] = max(worst.get(name, -np.inf), float(w))
+    return sorted(worst, key=lambda n: -worst[n])
+
+
 def cycle_end_times(profile) -> list[float]:
     """End time (s) of every cycle of ``profile`` (the cool-down's first, as cycle 0)."""
     ends = []
@@ -288,6 +308,7 @@ class SubmodelResult:
     interpolation_s: float
     total_s: float
     locals: list = field(default_factory=list)  # LocalResult of every local joint, the first one first
+    global_problem: object = None  # the global InelasticProblem3D (its solver counts)
 
     def dW_history(self) -> np.ndarray:
         """(cycles, 2): the local joint's package and board dW per cycle."""
@@ -301,15 +322,17 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
                          local_joint_size_mm: float = 0.075, local_size_mm: float = 0.15,
                          half_width_mm: float | None = None, T_ref_C: float = 217.0,
                          layer_mm: float = 0.025, increments_per_ramp: int = 12, increments_per_dwell: int = 8,
-                         materials=None, global_model=None, extra_joints=(), log=None) -> SubmodelResult:
+                         materials=None, global_model=None, extra_joints=(), solver: str = "auto",
+                         tol: float = 1e-5, max_cutbacks: int = 8, log=None) -> SubmodelResult:
     """Cycle the fan-out assembly quarter along ``profile`` (stress-free at T_ref_C) globally with coarse
     joints, then one joint finely in its local model driven by the global displacements on its cut faces;
     returns the local joint's band dW (package and board side, MPa per cycle, last cycle) and the cost
     (module doc).
 
     ``joint`` and each of ``extra_joints`` (further local models driven by the same global run): a name,
-    (row, col), ``"corner"`` (the largest DNP) or ``"critical"`` (the joint with the global model's largest
-    band dW; the global displacement history is then kept whole, 8 bytes x dofs x increments).
+    (row, col), ``"corner"`` (the largest DNP), ``"critical"`` (the joint with the global model's largest
+    band dW; the global displacement history is then kept whole, 8 bytes x dofs x increments) or
+    ``"critical:k"`` (the k-th largest); a joint named twice gets one local model.
     ``materials``: region -> Material (default: the library's ``default_materials``); ``global_model``: a
     built global model (then the geometry arguments are not used).  The default global sizes (joint
     0.3 mm, 0.6 mm elsewhere, layers at most 0.3 mm thick) are about the coarsest the ball geometry
@@ -344,7 +367,7 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         return dict(model=lm, held=held, given=given, cut_nodes=cut_nodes, mesh_s=time.perf_counter() - t)
 
     specs = [joint] + list(extra_joints)
-    built = {i: build_local(sp) for i, sp in enumerate(specs) if not (isinstance(sp, str) and sp == "critical")}
+    built = {i: build_local(sp) for i, sp in enumerate(specs) if _rank(sp) is None}
     t0 = time.perf_counter()
     offsets, P = {}, None
     if built:
@@ -358,19 +381,24 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         P = sp.vstack(mats_P).tocsr()
     interpolation_s = time.perf_counter() - t0
 
-    gp = InelasticProblem3D(gm, mats_for(gm), T_ref_C)
+    gp = InelasticProblem3D(gm, mats_for(gm), T_ref_C, solver=solver, tol=tol)
     gbands = joint_bands3d(gm, gp.groups, gp.geo.xq, gp.geo.dx, layer_mm)
     say(f"global model: {gm.n_elements} tetrahedra, {gp.n_dofs} dofs ({global_mesh_s:.1f} s to mesh); local models: "
         + ", ".join(f"{b['model'].info['global_joint']} ({b['model'].n_elements} tetrahedra, {b['cut_nodes'].size} "
                     "cut-face nodes)" for b in built.values()))
     recorder = _Recorder(gp, P, keep_u=len(built) < len(specs))
-    _, grec = run_cycling3d(recorder, profile, gbands, increments_per_ramp, increments_per_dwell, log=log)
+    _, grec = run_cycling3d(recorder, profile, gbands, increments_per_ramp, increments_per_dwell, max_cutbacks,
+                            log=log)
     global_s = grec.wall_s
     global_dW = dict(zip(grec.bands, grec.dW()[-1]))
+    ranked = ranked_joints(global_dW)
     for i, spec in enumerate(specs):
         if i in built:
             continue
-        worst = max(global_dW, key=global_dW.get)[0]  # "critical": the global model's largest band dW
+        k = _rank(spec)
+        worst = ranked[min(k, len(ranked)) - 1]  # "critical:k": the global model's k-th largest band dW
+        if any(b["model"].info["global_joint"] == worst for b in built.values()):
+            continue  # already a local model (e.g. the corner ball is also among the largest)
         built[i] = build_local(worst)
         t0 = time.perf_counter()
         Pi = p2_interpolation(gm, built[i]["model"].nodes[built[i]["cut_nodes"]])
@@ -382,7 +410,7 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
     if profile.segments[0].kind != "cooldown":
         ends = [profile.segments[0].t0] + ends
     results = []
-    for i in range(len(specs)):  # a loop over local models
+    for i in sorted(built):  # a loop over local models
         loc = built[i]
         lm = loc["model"]
         values = loc.get("values")
@@ -392,7 +420,7 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         lp = InelasticProblem3D(lm, mats_for(lm), T_ref_C, fixed=loc["held"], prescribed=loc["given"])
         lbands = joint_bands3d(lm, lp.groups, lp.geo.xq, lp.geo.dx, layer_mm)
         say(f"local model of {lm.info['global_joint']}: {lp.n_dofs} free dofs, {lp.prescribed.size} prescribed")
-        _, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, log=log)
+        _, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, max_cutbacks, log=log)
         dW = dict(zip(lrec.bands, lrec.dW()[-1]))
         name = lm.info["global_joint"]
         results.append(LocalResult(joint=lm.info["joints"][0], dW_package=float(dW.get((name, "package"), np.nan)),
@@ -404,4 +432,4 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         global_record=grec, global_dW=global_dW, global_model=gm, local_model=first.model, global_dofs=gp.n_dofs,
         local_dofs=first.dofs, global_mesh_s=global_mesh_s, local_mesh_s=sum(r.mesh_s for r in results),
         global_s=global_s, local_s=sum(r.s for r in results), interpolation_s=interpolation_s,
-        total_s=time.perf_counter() - t_start, locals=results)
+        total_s=time.perf_counter() - t_start, locals=results, global_problem=gp)

@@ -66,6 +66,7 @@ from .shapes import BODY, DIE, LAYER, METAL
 
 ASSEMBLY_SIZE_MM = 0.25  # default size in the package and board away from the joints
 ASSEMBLY_JOINT_MM = 0.075  # default size in and near the joints
+TETS_PER_BALL_FLOOR = 470.0  # the fewest tetrahedra a ball with its pads and openings takes (measured, see below)
 GROWTH = 1.4  # element size ratio per element away from the joints
 OPENING = LAYER + 5  # the joint wins over the mask: the mask opening takes the ball's shape
 HOLE = DIE  # the board mask's opening around a pad: a void above the mask, below the pad (METAL)
@@ -239,7 +240,10 @@ def estimate_assembly_elements(g: AssemblyGeometry, size_mm: float, joint_size_m
     js = joint_size_mm
     per_joint = (g.joint_volume() / js**3 + math.pi * g.r_pad**2 / js**2 + math.pi * g.sphere.a2**2 * g.t_bpad
                  / (js**2 * min(js, g.t_bpad)))
-    return count + TETS_PER_SIZE3 * share * per_joint
+    # at coarse sizes the pads, the mask openings and the ball's curvature set the mesh, not the size field:
+    # the 16 x 16 array's quarter at 0.6 / 0.3 mm (the submodel's global model) has 470 tetrahedra per
+    # ball where the field gives 117
+    return max(count + TETS_PER_SIZE3 * share * per_joint, TETS_PER_BALL_FLOOR * share)
 
 
 def stack_parts(g: AssemblyGeometry, x0: float, x1: float, y0: float, y1: float) -> list[_Part]:

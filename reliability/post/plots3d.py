@@ -43,12 +43,14 @@ def plot_bottom_height(path: Path, surf, title: str = "") -> Path:
 
 
 def plot_joint_dw_map(path: Path, joints: list[dict], info: dict[str, dict], critical: str | None = None,
-                      title: str = "") -> Path:
+                      title: str = "", critical_dW_MPa: float | None = None) -> Path:
     """Plan view of the ball array (mirrored from the quarter): each ball a disc coloured by its last-cycle
     dW (MPa per cycle, the worse of its two pad interfaces), the critical ball ringed in red, with a colour bar.
 
     ``joints``: the ``cycling.joints`` entries (name, dW_last_cycle_MPa); ``info``: the model's joints by
-    name (x_mm, y_mm, sphere_radius_mm).  A ball on a symmetry plane is drawn once.
+    name (x_mm, y_mm, sphere_radius_mm); ``critical_dW_MPa``: the critical ball's dW when it comes from
+    elsewhere than ``joints`` (a submodel's local model over a screening map).  A ball on a symmetry plane
+    is drawn once.
     """
     import matplotlib
 
@@ -86,7 +88,8 @@ def plot_joint_dw_map(path: Path, joints: list[dict], info: dict[str, dict], cri
     crit = next((j for j in joints if j["name"] == critical), None)
     note = "" if crit is None else (f"critical {critical} (row {info[critical]['row']}, column "
                                     f"{info[critical]['col']}, DNP {float(info[critical]['dnp_mm']):.2f} mm): "
-                                    f"{crit['dW_last_cycle_MPa']:.4g} MPa; ")
+                                    f"{crit['dW_last_cycle_MPa'] if critical_dW_MPa is None else critical_dW_MPa:.4g}"
+                                    f" MPa{'' if critical_dW_MPa is None else ' (local model)'}; ")
     for j in joints:  # the value on each ball of the modelled quarter
         i = info[j["name"]]
         ax.text(float(i["x_mm"]), float(i["y_mm"]), f"{j['dW_last_cycle_MPa']:.3f}", ha="center", va="center",

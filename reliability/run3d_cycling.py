@@ -32,7 +32,7 @@ import numpy as np
 # measured on the bench (bench/bench_3d_cycling.py, 4 x 4 balls, 125k dofs, 2 cores): 0.7-1.4 ms per dof
 # and cycle (0.3 on coarse meshes); used only for the estimate printed before the run starts
 SECONDS_PER_DOF_CYCLE = (0.0003, 0.0014)
-LOCAL_S_PER_CYCLE = 4.0  # a submodel's local model at 0.075 mm (9 k dofs): 10-12 s for the cool-down and 3 cycles
+LOCAL_S_PER_CYCLE = 9.0  # a submodel's local model at 0.0375 mm (31 k dofs): 36 s for the cool-down and 3 cycles
 
 
 def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:

@@ -15,8 +15,8 @@ the JEDEC profile, each joint's Darveaux band W at every cycle end).  Written:
 
 With ``[mesh.submodel]`` the model is the coarse global model and the joints come from local fine
 models of the corner ball and the largest global dW (:func:`run_submodel`, docs/3d.md): ``joints_dW.csv``
-lists those, ``joints_dW_global_screening.csv`` and the map every ball's coarse (screening) dW, and no
-``fields.pvd`` is written.
+lists those, ``joints_dW_global_screening.csv`` and the map every ball's coarse (screening) dW, and
+``fields.pvd`` holds the local models' final states (``fields_local_<joint>.vtu``, one part each).
 
 Not in 3D yet (stated in the summary's basis): the process history, checkpoints and resume, the
 hysteresis loops, warpage rows at ``analysis.temperatures_C``.
@@ -173,8 +173,12 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     if screening is not None:
         _write_joint_table(out / "joints_dW_global_screening.csv", screening, joints_info)
         info["submodel"]["csv"] = "joints_dW_global_screening.csv"
-    if case.spec.output.vtu and state is not None:
-        _write_final_fields(out, model, problem, state)
+    if case.spec.output.vtu:
+        if state is not None:
+            _write_final_fields(out, [(model, problem, state, "fields_end.vtu")])
+        else:  # a submodel: the local models' final states, one part each (the coarse global state is no result)
+            _write_final_fields(out, [(loc.model, loc.problem, loc.state,
+                                       f"fields_local_{loc.model.info['global_joint']}.vtu") for loc in r.locals])
         summary["fields"] = "fields.pvd"
     if case.spec.output.plots:
         from .post.plots3d import plot_joint_dw_map
@@ -197,7 +201,8 @@ SUBMODEL_BASIS = ("global-local submodel: every joint coarse in the global model
                   "cycling.submodel.global_screening), the candidate joints (the largest global dW and the corner "
                   "ball) each fine in a local block of one pitch whose cut faces follow the global displacements; "
                   "joints, critical joint and lives come from the local models (tests/test_3d_submodel.py: the "
-                  "local corner joint of a 3 x 3 array within 5 % of the full fine model's dW); no fields.pvd")
+                  "local corner joint of a 3 x 3 array within 5 % of the full fine model's dW); fields.pvd: the "
+                  "local models' final states")
 
 
 def run_submodel(case, model, assignment, profile, T_ref: float, layer: float, progress: bool):
@@ -283,27 +288,31 @@ def _write_joint_table(path: Path, joints: list[dict], info: dict[str, dict]) ->
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
-def _write_final_fields(out: Path, model, problem, state) -> None:
-    """The final state as one VTU: displacement, per element the mean accumulated inelastic strain and work."""
+def _write_final_fields(out: Path, parts) -> None:
+    """The final state as VTU, one file per (model, problem, state, file name) in ``parts``: displacement, per
+    element the mean accumulated inelastic strain and work; ``fields.pvd`` shows them together."""
     import meshio
 
     from .constitutive.state import equivalent_inelastic_strain, inelastic_work
     from .post.files import atomic_write_bytes
     from .post.vtu import write_pvd
 
-    p_el = np.zeros(model.n_elements)
-    W_el = np.zeros(model.n_elements)
-    for g, gs in zip(problem.groups, state.groups):
-        p_el[g.elements] = np.asarray(equivalent_inelastic_strain(gs)).reshape(g.elements.size, -1).mean(axis=1)
-        W_el[g.elements] = np.asarray(inelastic_work(gs)).reshape(g.elements.size, -1).mean(axis=1)
-    mesh = meshio.Mesh(model.nodes, [("tetra10", model.elements)],
-                       point_data={"displacement_mm": np.asarray(state.u).reshape(-1, 3)},
-                       cell_data={"inelastic_strain": [p_el], "inelastic_work_MPa": [W_el],
-                                  "region": [model.element_region.astype(np.int32)]})
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / ".fields_end.tmp.vtu"
-    meshio.write(tmp, mesh)
-    atomic_write_bytes(out / "fields_end.vtu", tmp.read_bytes())
-    tmp.unlink()
-    write_pvd(out / "fields.pvd", [(float(state.T), "fields_end.vtu")],
-              comment="end of the last cycle; regions: " + ", ".join(model.region_names))
+    entries, regions = [], []
+    for k, (model, problem, state, name) in enumerate(parts):
+        p_el = np.zeros(model.n_elements)
+        W_el = np.zeros(model.n_elements)
+        for g, gs in zip(problem.groups, state.groups):
+            p_el[g.elements] = np.asarray(equivalent_inelastic_strain(gs)).reshape(g.elements.size, -1).mean(axis=1)
+            W_el[g.elements] = np.asarray(inelastic_work(gs)).reshape(g.elements.size, -1).mean(axis=1)
+        mesh = meshio.Mesh(model.nodes, [("tetra10", model.elements)],
+                           point_data={"displacement_mm": np.asarray(state.u).reshape(-1, 3)},
+                           cell_data={"inelastic_strain": [p_el], "inelastic_work_MPa": [W_el],
+                                      "region": [model.element_region.astype(np.int32)]})
+        tmp = out / f".{name}.tmp.vtu"
+        meshio.write(tmp, mesh)
+        atomic_write_bytes(out / name, tmp.read_bytes())
+        tmp.unlink()
+        entries.append((float(state.T), name, k))
+        regions.append(f"{name}: " + ", ".join(model.region_names))
+    write_pvd(out / "fields.pvd", entries, comment="end of the last cycle; regions: " + "; ".join(regions))

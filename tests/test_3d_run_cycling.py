@@ -252,3 +252,10 @@ def test_a_submodel_case_reports_the_local_models_dw(tmp_path):
     assert sub["global_screening"][0]["dW_last_cycle_MPa"] == top
     assert (out / "joints_dW_global_screening.csv").read_text().count("\n") == 5
     assert (out / "plots" / "joint_dW_map.png").stat().st_size > 10_000
+    # ParaView: the local models' final states, one part each
+    pvd = (out / "fields.pvd").read_text()
+    for j in names:
+        vtu = meshio.read(out / f"fields_local_{j}.vtu")
+        assert f'file="fields_local_{j}.vtu"' in pvd
+        assert vtu.point_data["displacement_mm"].shape[1] == 3 and vtu.cells_dict["tetra10"].shape[1] == 10
+        assert vtu.cell_data["inelastic_work_MPa"][0].max() > 0.0

@@ -284,6 +284,8 @@ class LocalResult:
     dofs: int  # free dofs (the cut faces' prescribed ones not counted)
     mesh_s: float
     s: float  # walking the global increments
+    state: object = None  # the local model's final state (State3D)
+    problem: object = None  # its InelasticProblem3D
 
 
 @dataclass
@@ -420,12 +422,12 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         lp = InelasticProblem3D(lm, mats_for(lm), T_ref_C, fixed=loc["held"], prescribed=loc["given"])
         lbands = joint_bands3d(lm, lp.groups, lp.geo.xq, lp.geo.dx, layer_mm)
         say(f"local model of {lm.info['global_joint']}: {lp.n_dofs} free dofs, {lp.prescribed.size} prescribed")
-        _, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, max_cutbacks, log=log)
+        lstate, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, max_cutbacks, log=log)
         dW = dict(zip(lrec.bands, lrec.dW()[-1]))
         name = lm.info["global_joint"]
         results.append(LocalResult(joint=lm.info["joints"][0], dW_package=float(dW.get((name, "package"), np.nan)),
                                    dW_board=float(dW.get((name, "board"), np.nan)), record=lrec, model=lm,
-                                   dofs=lp.n_dofs, mesh_s=loc["mesh_s"], s=lrec.wall_s))
+                                   dofs=lp.n_dofs, mesh_s=loc["mesh_s"], s=lrec.wall_s, state=lstate, problem=lp))
     first = results[0]
     return SubmodelResult(
         joint=first.joint, dW_package=first.dW_package, dW_board=first.dW_board, local_record=first.record,

@@ -52,14 +52,16 @@ def write_vtu(path: Path, model: Model, u: np.ndarray, cell_fields: dict[str, np
 
 
 def write_pvd(path: Path, entries: list[tuple[float, str]], comment: str = "") -> None:
-    """A ParaView collection; ``entries`` are (timestep, relative file name)."""
+    """A ParaView collection; ``entries`` are (timestep, relative file name) or (timestep, file, part): parts
+    of one timestep are shown together (e.g. a submodel's local models)."""
     lines = ['<?xml version="1.0"?>']
     if comment:
         lines.append(f"<!-- {comment.replace('--', '- -')} -->")
     lines.append('<VTKFile type="Collection" version="0.1" byte_order="LittleEndian">')
     lines.append("  <Collection>")
-    for step, name in entries:
-        lines.append(f'    <DataSet timestep="{step:.12g}" group="" part="0" file={quoteattr(name)}/>')
+    for step, name, *part in entries:
+        lines.append(f'    <DataSet timestep="{step:.12g}" group="" part="{part[0] if part else 0}" '
+                     f'file={quoteattr(name)}/>')
     lines.append("  </Collection>")
     lines.append("</VTKFile>")
     atomic_write_text(path, "\n".join(lines) + "\n")

@@ -82,6 +82,40 @@ class Cycling3DRecord:
         return np.diff(W, axis=0)
 
 
+def advance(problem, state, t_target: float, at, rec, max_cutbacks: int, predictor: list, what: str):
+    """Increments from ``state`` to ``t_target`` (s), each halved on :class:`IncrementFailed` up to
+    ``max_cutbacks`` times, then :class:`ConvergenceError` naming ``what``, t and T.
+
+    ``at(t)`` -> (T C, extra keyword arguments of ``problem.increment`` at t); ``predictor`` = [du, dT] of
+    the last increment, updated in place: each increment starts from u + (dT / dT_last) du when the
+    temperature keeps its direction.  Every converged increment is appended to ``rec`` (t, T, increments;
+    cut-backs counted)."""
+    while state.t < t_target - 1e-9:
+        dt = t_target - state.t
+        for cut in range(max_cutbacks + 1):
+            t_new = state.t + dt
+            T_new, extra = at(t_new)
+            dT = T_new - state.T
+            du_prev, dT_prev = predictor
+            guess = state.u + (dT / dT_prev) * du_prev if dT_prev != 0 and dT * dT_prev > 0 else state.u
+            try:
+                new = problem.increment(state, t_new, T_new, guess, **extra)
+                break
+            except IncrementFailed as exc:
+                rec.cutbacks += 1
+                dt *= 0.5
+                error = exc
+        else:
+            raise ConvergenceError(f"{what} did not converge at t = {t_new:.1f} s, T = {T_new:.1f} C after "
+                                   f"{max_cutbacks} cut-backs: {error}")
+        predictor[:] = [new.u - state.u, dT]
+        state = new
+        rec.t.append(state.t)
+        rec.T.append(state.T)
+        rec.increments += 1
+    return state
+
+
 def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_ramp: int = 12,
                   increments_per_dwell: int = 8, max_cutbacks: int = 8, log=None):
     """Walk ``profile`` from the stress-free state at its start; returns (final state, record).
@@ -102,34 +136,13 @@ def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_r
         w, p = band_means(state)
         rec.cycle_W.append(w)
         rec.cycle_p.append(p)
-    du_prev, dT_prev = np.zeros_like(state.u), 0.0
+    predictor = [np.zeros_like(state.u), 0.0]
     t_cycle = time.perf_counter()
     with openblas_single_threaded():
         for si, seg in enumerate(profile.segments):
             for t_target in segment_times(seg, increments_per_ramp, increments_per_dwell, ramp_dT):
-                while state.t < t_target - 1e-9:
-                    dt = t_target - state.t
-                    for cut in range(max_cutbacks + 1):
-                        t_new = state.t + dt
-                        T_new = seg.temperature(t_new)
-                        dT = T_new - state.T
-                        guess = state.u + (dT / dT_prev) * du_prev if dT_prev != 0 and dT * dT_prev > 0 else state.u
-                        try:
-                            new = problem.increment(state, t_new, T_new, guess)
-                            break
-                        except IncrementFailed as exc:
-                            rec.cutbacks += 1
-                            dt *= 0.5
-                            error = exc
-                    else:
-                        raise ConvergenceError(
-                            f"3D increment did not converge at t = {t_new:.1f} s, T = {T_new:.1f} C (cycle "
-                            f"{seg.cycle}, {seg.kind}) after {max_cutbacks} cut-backs: {error}")
-                    du_prev, dT_prev = new.u - state.u, dT
-                    state = new
-                    rec.t.append(state.t)
-                    rec.T.append(state.T)
-                    rec.increments += 1
+                state = advance(problem, state, t_target, lambda t: (seg.temperature(t), {}), rec, max_cutbacks,
+                                predictor, f"3D increment (cycle {seg.cycle}, {seg.kind})")
             last_of_cycle = si + 1 == len(profile.segments) or profile.segments[si + 1].cycle != seg.cycle
             if last_of_cycle:
                 w, p = band_means(state)

@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import ConvergenceError, GeometryError
+from ..errors import GeometryError
 from ..fem.threads import openblas_single_threaded
-from .cycling3d import Cycling3DRecord, joint_bands3d, run_cycling3d
-from .incremental import IncrementFailed
+from .cycling3d import Cycling3DRecord, advance, joint_bands3d, run_cycling3d
 
 LOCATE_NEIGHBOURS = 24  # candidate tetrahedra per point (nearest centroids); retried with 8x as many
 
@@ -239,34 +238,16 @@ def run_prescribed_path(problem, times, temps, values, bands, record_at, max_cut
                     f"{rec.increments} increments, {time.perf_counter() - t0:.1f} s")
 
     maybe_record(state)
-    du_prev, dT_prev = np.zeros_like(state.u), 0.0
+    predictor = [np.zeros_like(state.u), 0.0]
     with openblas_single_threaded():
         for k in range(1, times.size):
             ta, tb = times[k - 1], times[k]
-            while state.t < tb - 1e-9:
-                dt = tb - state.t
-                for cut in range(max_cutbacks + 1):
-                    t_new = state.t + dt
-                    w = (t_new - ta) / (tb - ta)
-                    T_new = (1 - w) * temps[k - 1] + w * temps[k]
-                    u_p = (1 - w) * values[k - 1] + w * values[k]
-                    dT = T_new - state.T
-                    guess = state.u + (dT / dT_prev) * du_prev if dT_prev != 0 and dT * dT_prev > 0 else state.u
-                    try:
-                        new = problem.increment(state, t_new, T_new, guess, u_prescribed=u_p)
-                        break
-                    except IncrementFailed as exc:
-                        rec.cutbacks += 1
-                        dt *= 0.5
-                        error = exc
-                else:
-                    raise ConvergenceError(f"local increment did not converge at t = {t_new:.1f} s, T = {T_new:.1f} C "
-                                           f"after {max_cutbacks} cut-backs: {error}")
-                du_prev, dT_prev = new.u - state.u, dT
-                state = new
-                rec.t.append(state.t)
-                rec.T.append(state.T)
-                rec.increments += 1
+
+            def at(t, k=k, ta=ta, tb=tb):  # T and the cut faces' values linear in t inside a global increment
+                w = (t - ta) / (tb - ta)
+                return (1 - w) * temps[k - 1] + w * temps[k], {"u_prescribed": (1 - w) * values[k - 1] + w * values[k]}
+
+            state = advance(problem, state, tb, at, rec, max_cutbacks, predictor, "local increment")
             maybe_record(state)
     rec.wall_s = time.perf_counter() - t0
     return state, rec

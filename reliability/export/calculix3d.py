@@ -51,10 +51,11 @@ def _material_cards3d(name: str, mat: Material, temps: list[float], T_ref: float
 
 
 def write_deck3d(path: Path, model: Model, assignment: dict[str, Material], T_ref: float,
-                 temperatures: list[float], fixed: np.ndarray) -> Path:
-    """Write ``path`` (.inp) for a 10-node tetrahedral model; ``fixed`` (3 N,) bool, our supports."""
+                 temperatures: list[float], fixed: np.ndarray, note: str = "") -> Path:
+    """Write ``path`` (.inp) for a 10-node tetrahedral model; ``fixed`` (3 N,) bool, our supports; ``note``
+    goes into the heading."""
     out = ["** reliability -> CalculiX deck (3D, linear thermo-elastic, C3D10)", "*HEADING",
-           f"{model.source}; 3D; stress-free at {T_ref:g} C", "*NODE, NSET=NALL"]
+           f"{model.source}; 3D; stress-free at {T_ref:g} C" + (f"; {note}" if note else ""), "*NODE, NSET=NALL"]
     out += [f"{i}, {x:.12g}, {y:.12g}, {z:.12g}" for i, (x, y, z) in enumerate(model.nodes, start=1)]
     for r, region in enumerate(model.region_names):
         elems = np.flatnonzero(model.element_region == r)
@@ -92,15 +93,31 @@ def read_dat_displacements3d(path: Path, n_nodes: int) -> list[np.ndarray]:
 
 def export_case3d(case) -> callable:
     """Deck writer of a ``model = "quarter_3d"`` case: ``write(out_dir) -> [path]`` (C3D10, one step per
-    temperature from the case's stress-free temperature, our supports)."""
-    from ..analysis.quarter3d import build_quarter
+    temperature from the case's stress-free temperature, our supports).
+
+    The free package: a step at each ``analysis.temperatures_C``.  The assembly (``board = true``): the
+    package on its board with every ball of the quarter (the global model's mesh with a submodel), as a
+    linear thermo-elastic cross-check of the mesh, the materials and the supports - every material
+    elastic, the solder and the copper too (their inelastic laws have no CalculiX equivalent here), one
+    step at each cycling extreme; the deck's heading says so."""
+    from ..analysis.quarter3d import build_assembly, build_quarter, is_assembly
     from ..analysis.thermoelastic3d import quarter_supports
 
     def write(out_dir) -> list[Path]:
-        model, assignment = build_quarter(case)
         a = case.spec.analysis
+        if is_assembly(case):
+            model, assignment = build_assembly(case)
+            lo, hi = a.cycling.extremes()
+            deck = Path(out_dir) / f"{case.name}_assembly.inp"
+            return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C), [float(lo), float(hi)],
+                                 quarter_supports(model), note=ASSEMBLY_NOTE)]
+        model, assignment = build_quarter(case)
         deck = Path(out_dir) / f"{case.name}_package.inp"
         return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C),
                              [float(t) for t in a.temperatures_C], quarter_supports(model))]
 
     return write
+
+
+ASSEMBLY_NOTE = ("the assembly as a linear thermo-elastic cross-check: every material elastic, solder and copper "
+                 "included (Anand and plasticity are not exported); steps at the cycling extremes")

@@ -66,7 +66,7 @@ def run_case(case_path: str | Path, out_dir: str | Path | None = None, progress:
             if is_assembly(case):  # the package on its board, thermal cycling
                 from .run3d_cycling import run_assembly3d
 
-                return run_assembly3d(case, out, t0, progress)
+                return run_assembly3d(case, out, t0, progress, resume)
             from .run3d import run_quarter3d
 
             return run_quarter3d(case, out, t0, progress)

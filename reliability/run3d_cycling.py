@@ -18,7 +18,8 @@ models of the corner ball and the largest global dW (:func:`run_submodel`, docs/
 lists those, ``joints_dW_global_screening.csv`` and the map every ball's coarse (screening) dW, and
 ``fields.pvd`` holds the local models' final states (``fields_local_<joint>.vtu``, one part each).
 
-Not in 3D yet (stated in the summary's basis): the process history, checkpoints and resume, the
+A checkpoint (``checkpoint3d.npz``) is written at every cycle end and ``--resume`` continues from it (not
+with a submodel yet).  Not in 3D yet (stated in the summary's basis): the process history, the
 hysteresis loops, warpage rows at ``analysis.temperatures_C``.
 """
 
@@ -35,8 +36,11 @@ SECONDS_PER_DOF_CYCLE = (0.0003, 0.0014)
 LOCAL_S_PER_CYCLE = 9.0  # a submodel's local model at 0.0375 mm (31 k dofs): 36 s for the cool-down and 3 cycles
 
 
-def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
-    """Run a quarter_3d case with ``board = true`` and ``[analysis.cycling]``; returns the summary."""
+def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: bool = False) -> dict:
+    """Run a quarter_3d case with ``board = true`` and ``[analysis.cycling]``; returns the summary.
+
+    ``out/checkpoint3d.npz`` is written at every cycle end; ``resume`` continues from it when it belongs to
+    this case (its content hash), to the same answer.  A submodel run has no checkpoints yet."""
     from . import __version__
     from .analysis.cycling3d import joint_bands3d, run_cycling3d
     from .analysis.cycling_results import effective_ctes_layers, joints_block
@@ -69,6 +73,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, sft if cyc.cooldown else None)
     joints = [j for j in model.info["joints"] if j["name"] in model.region_names]
     sub = case.spec.mesh.submodel
+    content_key = assembly_content_hash(case, model, assignment)
     if progress:
         progress_line(f"{case.name}: meshed in {t_build:.1f} s: {len(joints)} joints, {model.n_elements:,} "
                       f"tetrahedra{' (the global model)' if sub else ''}; one line per cycle follows")
@@ -87,7 +92,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
             info["dofs"] = problem.n_dofs
             bands = joint_bands3d(model, problem.groups, problem.geo.xq, problem.geo.dx, layer)
             state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
-                                       cyc.max_cutbacks, log=progress_line if progress else None)
+                                       cyc.max_cutbacks, log=progress_line if progress else None,
+                                       checkpoint=out / "checkpoint3d.npz", key=content_key, resume=resume)
             cycles = per_cycle3d(rec)
         else:
             state = None
@@ -99,7 +105,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
                 cycles.update(per_cycle3d(loc.record))
             info["submodel"] = submodel_block(case, r)
     except ConvergenceError as exc:
-        # no checkpoint in 3D yet: the summary says where it stopped, the CLI prints the line (exit 2)
+        # the summary says where it stopped, the CLI prints the line (exit 2); the last cycle end's checkpoint
+        # stays for --resume (not with a submodel)
         info.update(status="failed", message=str(exc))
         atomic_write_json(out / "summary.json", {"case": case.name, "case_file": str(case.path),
                                                  "version": __version__, "cycling": info,
@@ -139,7 +146,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     g = case.spec.geometry
     summary = {
         "case": case.name, "case_file": str(case.path), "version": __version__,
-        "content_hash": assembly_content_hash(case, model, assignment),
+        "content_hash": content_key,
         "geometry": {"family": g.family, "model": "quarter_3d", "options": g.options, "board": True,
                      "dimensions_mm": model.info.get("dimensions_mm"), "layers": model.info.get("layers"),
                      "joints_in_quarter": len(joints)},
@@ -148,7 +155,7 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False) -> dict:
             "stress_free_state": f"one stress-free temperature, {sft:g} C, for every material",
             "supports": "symmetry planes x = 0 (u_x = 0) and y = 0 (u_y = 0), u_z = 0 at the board bottom's "
                         "node on their line",
-            "not_in_3d_yet": "process history, checkpoints and resume, hysteresis loops, warpage rows at "
+            "not_in_3d_yet": "process history, hysteresis loops, checkpoints of a submodel run, warpage rows at "
                              "analysis.temperatures_C (run the free quarter or the section twin for warpage)",
         },
         "sections": {"assembly": {

@@ -286,3 +286,38 @@ def test_export_ccx_of_the_assembly_matches_calculix(tmp_path, monkeypatch):
     for (T, (state, _)), u_ccx in zip(res.items(), steps):
         err = np.abs(state.u - u_ccx).max() / np.abs(state.u).max()
         assert err < 1e-3, (T, err)  # measured 2026-12-04: 5.9e-8 at -40 C, 9.9e-8 at 125 C
+
+
+def test_a_3d_run_stopped_after_a_checkpoint_resumes_to_the_same_answer(tmp_path, monkeypatch):
+    """A 3D assembly run that stops after its cycle-1 checkpoint (a failure raised right after writing it)
+    resumes with --resume to every joint's dW of an uninterrupted run (1e-9) with the same increments,
+    residual evaluations and factorizations."""
+    import reliability.analysis.cycling3d as cycling3d
+    from reliability.cli import main
+    from reliability.errors import ConvergenceError
+
+    path = write_case(tmp_path, "ck", cycles=2)
+    assert main(["run", str(path), "--out", str(tmp_path / "a"), "--quiet"]) == 0
+    whole = json.loads((tmp_path / "a" / "summary.json").read_text())["cycling"]
+
+    save = cycling3d.save_checkpoint3d
+    calls = []
+
+    def save_then_stop(*args, **kwargs):
+        save(*args, **kwargs)
+        calls.append(args[5])
+        if len(calls) == 2:  # the cool-down's and cycle 1's ends are saved: stop before cycle 2
+            raise ConvergenceError("stopped for the test after the cycle-1 checkpoint")
+
+    monkeypatch.setattr(cycling3d, "save_checkpoint3d", save_then_stop)
+    out = tmp_path / "b"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    assert (out / "checkpoint3d.npz").is_file()
+    monkeypatch.setattr(cycling3d, "save_checkpoint3d", save)
+    assert main(["run", str(path), "--out", str(out), "--quiet", "--resume"]) == 0
+    resumed = json.loads((out / "summary.json").read_text())["cycling"]
+    a = {j["name"]: j["dW_last_cycle_MPa"] for j in whole["joints"]}
+    b = {j["name"]: j["dW_last_cycle_MPa"] for j in resumed["joints"]}
+    assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-9 * abs(a[k]) for k in a)
+    for key in ("increments", "newton_iterations", "factorizations"):
+        assert resumed["solver"][key] == whole["solver"][key], key

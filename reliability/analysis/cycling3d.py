@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -116,30 +117,93 @@ def advance(problem, state, t_target: float, at, rec, max_cutbacks: int, predict
     return state
 
 
+def save_checkpoint3d(path: Path, key: str, problem, state, rec: Cycling3DRecord, next_segment: int,
+                      predictor: list) -> None:
+    """The converged state at a cycle end with what the next increment depends on (the predictor, the solver
+    precision) and the record, written atomically (uncompressed .npz)."""
+    import io
+    import json
+    from dataclasses import asdict
+
+    from ..io.files import atomic_write_bytes
+
+    arrays = {"key": np.array(key), "u": state.u, "t": np.array(state.t), "T": np.array(state.T),
+              "next_segment": np.array(next_segment), "du_prev": predictor[0], "dT_prev": np.array(predictor[1]),
+              "double": np.array(not getattr(problem.solver, "single", False)),
+              "counts": np.array([problem.iterations, problem.newton_steps]),
+              "record": np.array(json.dumps(asdict(rec)))}
+    for i, (st, sig) in enumerate(zip(state.groups, state.stress)):
+        arrays[f"g{i}_stress"] = sig
+        for k, v in st.items():
+            arrays[f"g{i}_{k}"] = v
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(Path(path), buf.getvalue())
+
+
+def load_checkpoint3d(path: Path, key: str, problem):
+    """(state, record, next segment, predictor) from a checkpoint of this ``key``, else None (another case's:
+    start afresh).  The solver switches to double precision if the interrupted run had."""
+    import json
+
+    data = np.load(path, allow_pickle=False)
+    if str(data["key"]) != key:
+        return None
+    template = problem.initial_state()
+    groups = [{k: data[f"g{i}_{k}"] for k in st} for i, st in enumerate(template.groups)]
+    stress = [data[f"g{i}_stress"] for i in range(len(template.groups))]
+    from .inelastic3d import State3D
+
+    state = State3D(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]))
+    if bool(data["double"]) and getattr(problem.solver, "single", False):
+        problem.solver.use_double()
+    problem.iterations, problem.newton_steps = (int(c) for c in data["counts"])
+    raw = json.loads(str(data["record"]))
+    raw["bands"] = [tuple(b) for b in raw["bands"]]
+    return state, Cycling3DRecord(**raw), int(data["next_segment"]), [data["du_prev"], float(data["dT_prev"])]
+
+
 def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_ramp: int = 12,
-                  increments_per_dwell: int = 8, max_cutbacks: int = 8, log=None):
+                  increments_per_dwell: int = 8, max_cutbacks: int = 8, log=None, checkpoint: Path | None = None,
+                  key: str = "", resume: bool = False):
     """Walk ``profile`` from the stress-free state at its start; returns (final state, record).
 
     ``log(text)``: called once per finished cycle with a progress line (for the terminal and the log).
+    ``checkpoint``: written at every cycle end (:func:`save_checkpoint3d`); with ``resume`` a checkpoint of
+    the same ``key`` is continued from.  Every run takes a fresh factor after each cycle end, so a resumed
+    run takes the same iterates as an uninterrupted one.
     """
     t0 = time.perf_counter()
     state = problem.initial_state(profile.segments[0].T0)
     rec = Cycling3DRecord(bands=[(b.joint, b.side) for b in bands])
     ramp_dT = profile.t_max_C - profile.t_min_C
+    first, loaded = 0, None
+    if resume and checkpoint is not None and Path(checkpoint).is_file():
+        loaded = load_checkpoint3d(checkpoint, key, problem)
+    wall_before = 0.0
+    if loaded is not None:
+        state, rec, first, predictor = loaded
+        wall_before = rec.wall_s
+        if log is not None:
+            log(f"3D thermal cycling: resumed from {checkpoint} at t = {state.t:g} s, T = {state.T:g} C "
+                f"({len(rec.cycle_W)} cycle ends done)")
 
     def band_means(st):
         W = [inelastic_work(g) for g in st.groups]
         p = [equivalent_inelastic_strain(g) for g in st.groups]
         return [b.average(W[b.group]) for b in bands], [b.average(p[b.group]) for b in bands]
 
-    if profile.segments[0].kind != "cooldown":
-        w, p = band_means(state)
-        rec.cycle_W.append(w)
-        rec.cycle_p.append(p)
-    predictor = [np.zeros_like(state.u), 0.0]
+    if loaded is None:
+        if profile.segments[0].kind != "cooldown":
+            w, p = band_means(state)
+            rec.cycle_W.append(w)
+            rec.cycle_p.append(p)
+        predictor = [np.zeros_like(state.u), 0.0]
     t_cycle = time.perf_counter()
     with openblas_single_threaded():
         for si, seg in enumerate(profile.segments):
+            if si < first:
+                continue
             for t_target in segment_times(seg, increments_per_ramp, increments_per_dwell, ramp_dT):
                 state = advance(problem, state, t_target, lambda t: (seg.temperature(t), {}), rec, max_cutbacks,
                                 predictor, f"3D increment (cycle {seg.cycle}, {seg.kind})")
@@ -150,11 +214,15 @@ def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_r
                 rec.cycle_p.append(p)
                 rec.cycle_wall_s.append(time.perf_counter() - t_cycle)
                 t_cycle = time.perf_counter()
+                rec.wall_s = wall_before + time.perf_counter() - t0
+                if checkpoint is not None:
+                    save_checkpoint3d(checkpoint, key, problem, state, rec, si + 1, predictor)
+                problem.forget_factor()  # a fresh factor after every cycle end, resumed or not
                 if log is not None:
                     worst = max(np.diff(np.asarray(rec.cycle_W)[-2:], axis=0)[0]) if len(rec.cycle_W) > 1 else 0.0
                     log(f"3D thermal cycling: {'cool-down' if seg.cycle == 0 else 'cycle'} {seg.cycle}/"
                         f"{profile.cycles} done at T = {state.T:g} C; {rec.increments} increments, "
                         f"{problem.iterations} evaluations, {problem.newton_steps} factorizations, largest "
                         f"band dW {worst:.4g} MPa, {time.perf_counter() - t0:.1f} s")
-    rec.wall_s = time.perf_counter() - t0
+    rec.wall_s = wall_before + time.perf_counter() - t0
     return state, rec

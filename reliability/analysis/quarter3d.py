@@ -31,7 +31,7 @@ from ..errors import CaseError
 BASIS_ASSEMBLY = ("3D quarter model of 10-node tetrahedra (symmetry planes x = 0 and y = 0): the package on its "
                   "board with every ball of the quarter; Anand solder, bilinear copper, the other materials as "
                   "their files; the cycling starts stress-free at one stress-free temperature for every "
-                  "material (no process history in 3D yet); no checkpoints in 3D")
+                  "material (no process history in 3D yet); a checkpoint at every cycle end (not with a submodel)")
 BASIS = ("linear thermo-elastic, one stress-free temperature for every material (no process history in 3D yet); "
          "3D quarter model of 10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, "
          "no board)")

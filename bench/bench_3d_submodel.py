@@ -15,7 +15,7 @@ also cycles the full model with every joint at ``--local-joint`` (the reference 
 replaces; only for small arrays) and prints its dW of the same joint.
 
     python bench/bench_3d_submodel.py [--balls 8] [--cycles 3] [--global-joint 0.3] [--global-size 0.6]
-                                      [--local-joint 0.075] [--local-size 0.15] [--compare-full]
+                                      [--local-joint 0.0375] [--local-size 0.15] [--compare-full]
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--global-size", type=float, default=0.6, help="global model's size elsewhere, mm (0.6)")
     ap.add_argument("--global-layer", type=float, default=0.3, help="global model's largest layer element height, "
                     "mm (0.3)")
-    ap.add_argument("--local-joint", type=float, default=0.075, help="local model's joint size, mm (0.075)")
+    ap.add_argument("--local-joint", type=float, default=0.0375, help="local model's joint size, mm (0.0375: converged, docs/3d.md)")
     ap.add_argument("--local-size", type=float, default=0.15, help="local model's size in its block, mm (0.15)")
     ap.add_argument("--joint", default="corner", help="the local joint: a name (solder_7), 'corner' (default) or "
                     "'critical' (the global model's largest dW)")

@@ -302,7 +302,7 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
                          board: dict | None = None, balls_per_half: int | None = None,
                          first_ball_mm: float | None = None, joint="corner", global_joint_size_mm: float = 0.3,
                          global_size_mm: float = 0.6, global_layer_size_mm: float = 0.3,
-                         local_joint_size_mm: float = 0.075, local_size_mm: float = 0.15,
+                         local_joint_size_mm: float = 0.0375, local_size_mm: float = 0.15,
                          half_width_mm: float | None = None, T_ref_C: float = 217.0,
                          layer_mm: float = 0.025, increments_per_ramp: int = 12, increments_per_dwell: int = 8,
                          materials=None, global_model=None, extra_joints=(), solver: str = "auto",

@@ -69,7 +69,7 @@ def find_joint(joints: list[dict], joint) -> dict:
 
 
 def build_joint_local_model(global_model: Model, joint="corner", half_width_mm: float | None = None,
-                            joint_size_mm: float = 0.075, size_mm: float = LOCAL_SIZE_MM,
+                            joint_size_mm: float = 0.0375, size_mm: float = LOCAL_SIZE_MM,
                             layer_size_mm: float = QUARTER_LAYER_MM) -> Model:
     """One joint of ``global_model`` (a fan-out assembly quarter) and its block of package and board,
     meshed as 10-node tetrahedra (module doc).

@@ -488,6 +488,9 @@ def _parse_steps(case: Case) -> list | None:
 
     p, a, path = case.spec.process, case.spec.analysis, case.path
     given = "sequence" in p.model_fields_set
+    if case.sequence == "none" and "tolerance" in p.model_fields_set:
+        raise CaseError(f"{path}: process.tolerance = {p.tolerance:g}: sequence = \"none\" runs no process history "
+                        "to solve; remove the key (the cycling's tolerance is analysis.cycling.tolerance)")
     if p.sequence == "none" and p.steps is not None:
         raise CaseError(f"{path}: process.steps: sequence = \"none\" runs no steps; remove the steps or the "
                         "sequence line")

@@ -447,7 +447,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output folder (default results/<case name>)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--resume", action="store_true",
-                   help="continue a thermal-cycling run from OUT/checkpoint.npz (same case, same mesh)")
+                   help="continue a thermal-cycling run from its last checkpoint (OUT/checkpoint.npz; a 3D "
+                        "assembly: OUT/checkpoint3d.npz, not with a submodel) of the same case and mesh")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("process", help="print a case's process steps (the claimed fabrication sequence) "

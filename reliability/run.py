@@ -347,8 +347,10 @@ def run_cycling(case: Case, section: Section, out: Path, progress: bool, resume:
     profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, start)
     settings = CyclingSettings(profile, cyc.increments_per_ramp, cyc.increments_per_dwell, cyc.max_cutbacks,
                                case.spec.fatigue.interface_layer_mm)
-    key = hashlib.sha256(json.dumps([case.raw, section.model.fingerprint(), __version__], sort_keys=True,
-                                    default=str).encode()).hexdigest()[:16]
+    from .provenance import process_solve
+
+    key = hashlib.sha256(json.dumps([case.raw, section.model.fingerprint(), __version__, process_solve(case)],
+                                    sort_keys=True, default=str).encode()).hexdigest()[:16]
     run = CyclingRun(problem, settings, section.warpage_surface,
                      centre_x(section.model, analysis.kinematics, section.symmetry_line),
                      checkpoint=out / "checkpoint.npz", key=key)

@@ -97,6 +97,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
             cycles = per_cycle3d(rec)
         else:
             state = None
+            if resume and progress:
+                progress_line(f"{case.name}: --resume: a submodel run has no checkpoints yet; it runs from the start")
             r = run_submodel(case, model, assignment, profile, T_ref, layer, progress)
             problem, rec = r.global_problem, r.global_record
             info["dofs"] = problem.n_dofs
@@ -107,11 +109,14 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
     except ConvergenceError as exc:
         # the summary says where it stopped, the CLI prints the line (exit 2); the last cycle end's checkpoint
         # stays for --resume (not with a submodel)
-        info.update(status="failed", message=str(exc))
+        message = str(exc)
+        if sub is None and (out / "checkpoint3d.npz").is_file():
+            message += f"; the last cycle end is kept in {out / 'checkpoint3d.npz'} (reliability run --resume)"
+        info.update(status="failed", message=message)
         atomic_write_json(out / "summary.json", {"case": case.name, "case_file": str(case.path),
                                                  "version": __version__, "cycling": info,
                                                  "wall_time_s": round(time.perf_counter() - t0, 3)})
-        raise
+        raise ConvergenceError(message) from None
     info["inelastic_materials"] = {problem.materials[g.material].name: getattr(g.law, "kind", type(g.law).__name__)
                                    for g in problem.groups}
     info["status"] = "complete"
@@ -122,6 +127,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
         "cutbacks": rec.cutbacks, "wall_time_s": round(rec.wall_s, 2),
         "cycle_wall_s": [round(w, 2) for w in rec.cycle_wall_s],
     }
+    if sub is not None:  # the counts above are the global model's; the local models' are in cycling.submodel
+        info["solver"]["model"] = "the coarse global model"
     joints_info = {j["name"]: {**j, "pad_package_mm": 2.0 * j["package_wetted_radius_mm"],
                                "pad_board_mm": 2.0 * j["board_pad_radius_mm"]} for j in joints}
     local = [j for j in joints if j["name"] in cycles]  # every joint; with a submodel the local ones
@@ -218,14 +225,21 @@ def run_submodel(case, model, assignment, profile, T_ref: float, layer: float, p
     from .analysis.submodel3d import run_submodel_cycling
     from .post.progress import progress_line
 
+    from .errors import CaseError, GeometryError, MeshError
+
     sub, cyc = case.spec.mesh.submodel, case.spec.analysis.cycling
-    return run_submodel_cycling(
-        profile, global_model=model, materials=assignment, joint="corner",
-        extra_joints=[f"critical:{k}" for k in range(1, sub.candidates + 1)],
-        local_joint_size_mm=float(sub.joint_size_mm), local_size_mm=float(sub.size_mm), T_ref_C=T_ref,
-        layer_mm=layer, increments_per_ramp=cyc.increments_per_ramp, increments_per_dwell=cyc.increments_per_dwell,
-        solver=case.spec.analysis.solver, tol=cyc.tolerance, max_cutbacks=cyc.max_cutbacks,
-        log=progress_line if progress else None)
+    try:
+        return run_submodel_cycling(
+            profile, global_model=model, materials=assignment, joint="corner",
+            extra_joints=[f"critical:{k}" for k in range(1, sub.candidates + 1)],
+            local_joint_size_mm=float(sub.joint_size_mm), local_size_mm=float(sub.size_mm), T_ref_C=T_ref,
+            layer_mm=layer, increments_per_ramp=cyc.increments_per_ramp,
+            increments_per_dwell=cyc.increments_per_dwell, solver=case.spec.analysis.solver, tol=cyc.tolerance,
+            max_cutbacks=cyc.max_cutbacks, max_local_elements=case.spec.mesh.max_elements,
+            log=progress_line if progress else None)
+    except (GeometryError, MeshError) as exc:  # a local model's mesh: one line naming the keys that made it
+        raise CaseError(f"{case.path}: mesh.submodel (joint_size_mm = {sub.joint_size_mm:g}, size_mm = "
+                        f"{sub.size_mm:g}): {exc}") from None
 
 
 def submodel_block(case, r) -> dict:
@@ -249,7 +263,9 @@ def submodel_block(case, r) -> dict:
         "local_joint_size_mm": float(sub.joint_size_mm), "local_size_mm": float(sub.size_mm),
         "global_dofs": r.global_dofs, "global_s": round(r.global_s, 2),
         "local_models": [{"joint": loc.model.info["global_joint"], "tetrahedra": loc.model.n_elements,
-                          "free_dofs": loc.dofs, "s": round(loc.s, 2), "cutbacks": loc.record.cutbacks}
+                          "free_dofs": loc.dofs, "s": round(loc.s, 2), "increments": loc.record.increments,
+                          "cutbacks": loc.record.cutbacks, "residual_evaluations": loc.problem.iterations,
+                          "factorizations": loc.problem.newton_steps}
                          for loc in r.locals],
         "global_screening": screening,
     }

@@ -321,3 +321,30 @@ def test_a_3d_run_stopped_after_a_checkpoint_resumes_to_the_same_answer(tmp_path
     assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= 1e-9 * abs(a[k]) for k in a)
     for key in ("increments", "newton_iterations", "factorizations"):
         assert resumed["solver"][key] == whole["solver"][key], key
+
+
+def test_a_3d_checkpoint_of_another_case_or_a_broken_file_is_not_resumed(tmp_path):
+    from types import SimpleNamespace
+
+    from reliability.analysis.cycling3d import load_checkpoint3d
+
+    problem = SimpleNamespace(initial_state=lambda: SimpleNamespace(groups=[]))
+    other = tmp_path / "other.npz"
+    np.savez(other, key=np.array("another-case"))
+    assert load_checkpoint3d(other, "this-case", problem) == (None, "it belongs to another case or mesh")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    loaded, why = load_checkpoint3d(broken, "this-case", problem)
+    assert loaded is None and why.startswith("it cannot be read")
+
+
+def test_a_local_model_above_max_elements_is_one_line_naming_the_submodel_keys(tmp_path, capsys):
+    from reliability.cli import main
+
+    extra = SUBMODEL.replace("joint_size_mm = 0.1", "joint_size_mm = 0.03").replace("candidates = 2", "candidates = 1")
+    path = write_case(tmp_path, "big", extra=extra)
+    text = path.read_text().replace("joint_size_mm = 0.25\n", "joint_size_mm = 0.25\nmax_elements = 6000\n", 1)
+    path.write_text(text)
+    assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "mesh.submodel (joint_size_mm = 0.03" in err[0] and "above 6000" in err[0], err

@@ -275,3 +275,21 @@ def test_process_tolerance_default_and_key(tmp_path, monkeypatch):
              for k, v in out.items()}
     scale = np.abs(curve["t"]).max()
     assert np.abs(curve["d"] - curve["t"]).max() < 1e-3 * scale
+
+
+def test_process_tolerance_needs_a_process_and_enters_the_content_hash(tmp_path, monkeypatch):
+    from reliability.case import load_case
+    from reliability.errors import CaseError
+    from reliability.process import history
+    from reliability.provenance import process_solve
+
+    path = tmp_path / "n.toml"
+    path.write_text(case_text("fan_out", board=False, temps="[25]", sft=217,
+                              process='[process]\nsequence = "none"\ntolerance = 1e-6'))
+    with pytest.raises(CaseError, match=r"process.tolerance = 1e-06: sequence = \"none\" runs no process history"):
+        load_case(path)
+    path.write_text(case_text("fan_out", board=False, temps="[25]"))
+    case = load_case(path)
+    assert process_solve(case) == {"tolerance": 1e-7, "predictor": True}
+    monkeypatch.setattr(history, "PREDICTOR", False)
+    assert process_solve(case) == {"tolerance": 1e-5, "predictor": False}

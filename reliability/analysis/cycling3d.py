@@ -142,25 +142,35 @@ def save_checkpoint3d(path: Path, key: str, problem, state, rec: Cycling3DRecord
 
 
 def load_checkpoint3d(path: Path, key: str, problem):
-    """(state, record, next segment, predictor) from a checkpoint of this ``key``, else None (another case's:
-    start afresh).  The solver switches to double precision if the interrupted run had."""
+    """(state, record, next segment, predictor) from a checkpoint of this ``key``, else None with the reason
+    (another case's, or a file this code cannot read: start afresh).  The solver switches to double
+    precision if the interrupted run had."""
     import json
+    import zipfile
 
-    data = np.load(path, allow_pickle=False)
-    if str(data["key"]) != key:
-        return None
-    template = problem.initial_state()
-    groups = [{k: data[f"g{i}_{k}"] for k in st} for i, st in enumerate(template.groups)]
-    stress = [data[f"g{i}_stress"] for i in range(len(template.groups))]
     from .inelastic3d import State3D
 
+    template = problem.initial_state()
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if str(data["key"]) != key:
+                return None, "it belongs to another case or mesh"
+            arrays = {k: data[k] for k in data.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        return None, f"it cannot be read ({type(exc).__name__})"
+    data = arrays
+    try:
+        groups = [{k: data[f"g{i}_{k}"] for k in st} for i, st in enumerate(template.groups)]
+        stress = [data[f"g{i}_stress"] for i in range(len(template.groups))]
+    except KeyError as exc:
+        return None, f"it lacks {exc} (an older format)"
     state = State3D(u=data["u"], groups=groups, stress=stress, t=float(data["t"]), T=float(data["T"]))
     if bool(data["double"]) and getattr(problem.solver, "single", False):
         problem.solver.use_double()
     problem.iterations, problem.newton_steps = (int(c) for c in data["counts"])
     raw = json.loads(str(data["record"]))
     raw["bands"] = [tuple(b) for b in raw["bands"]]
-    return state, Cycling3DRecord(**raw), int(data["next_segment"]), [data["du_prev"], float(data["dT_prev"])]
+    return (state, Cycling3DRecord(**raw), int(data["next_segment"]), [data["du_prev"], float(data["dT_prev"])]), ""
 
 
 def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_ramp: int = 12,
@@ -179,7 +189,9 @@ def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_r
     ramp_dT = profile.t_max_C - profile.t_min_C
     first, loaded = 0, None
     if resume and checkpoint is not None and Path(checkpoint).is_file():
-        loaded = load_checkpoint3d(checkpoint, key, problem)
+        loaded, why = load_checkpoint3d(checkpoint, key, problem)
+        if loaded is None and log is not None:
+            log(f"3D thermal cycling: --resume: {checkpoint} is not used, {why}; running from the start")
     wall_before = 0.0
     if loaded is not None:
         state, rec, first, predictor = loaded

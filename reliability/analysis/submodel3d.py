@@ -206,7 +206,8 @@ def cycle_end_times(profile) -> list[float]:
     return ends
 
 
-def run_prescribed_path(problem, times, temps, values, bands, record_at, max_cutbacks: int = 8, log=None):
+def run_prescribed_path(problem, times, temps, values, bands, record_at, max_cutbacks: int = 8, log=None,
+                        what: str = "local increment"):
     """Walk ``problem`` (an InelasticProblem3D with ``prescribed`` dofs) through the increments ending at
     ``times[1:]`` (s) with temperatures ``temps`` (C) and prescribed values ``values`` (n + 1, n_prescribed)
     mm, from the stress-free state at times[0]; band means at every time in ``record_at`` (s).  Returns
@@ -247,7 +248,7 @@ def run_prescribed_path(problem, times, temps, values, bands, record_at, max_cut
                 w = (t - ta) / (tb - ta)
                 return (1 - w) * temps[k - 1] + w * temps[k], {"u_prescribed": (1 - w) * values[k - 1] + w * values[k]}
 
-            state = advance(problem, state, tb, at, rec, max_cutbacks, predictor, "local increment")
+            state = advance(problem, state, tb, at, rec, max_cutbacks, predictor, what)
             maybe_record(state)
     rec.wall_s = time.perf_counter() - t0
     return state, rec
@@ -306,7 +307,8 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
                          half_width_mm: float | None = None, T_ref_C: float = 217.0,
                          layer_mm: float = 0.025, increments_per_ramp: int = 12, increments_per_dwell: int = 8,
                          materials=None, global_model=None, extra_joints=(), solver: str = "auto",
-                         tol: float = 1e-5, max_cutbacks: int = 8, log=None) -> SubmodelResult:
+                         tol: float = 1e-5, max_cutbacks: int = 8, max_local_elements: int | None = None,
+                         log=None) -> SubmodelResult:
     """Cycle the fan-out assembly quarter along ``profile`` (stress-free at T_ref_C) globally with coarse
     joints, then one joint finely in its local model driven by the global displacements on its cut faces;
     returns the local joint's band dW (package and board side, MPa per cycle, last cycle) and the cost
@@ -345,6 +347,9 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         t = time.perf_counter()
         lm = build_joint_local_model(gm, spec, half_width_mm=half_width_mm, joint_size_mm=local_joint_size_mm,
                                      size_mm=local_size_mm)
+        if max_local_elements is not None and lm.n_elements > max_local_elements:
+            raise GeometryError(f"the local model of {lm.info['global_joint']} has {lm.n_elements} tetrahedra, above "
+                                f"{max_local_elements}; give a larger local joint or block size")
         held, given = local_supports(lm)
         cut_nodes = np.flatnonzero(given.reshape(-1, 3).any(axis=1))
         return dict(model=lm, held=held, given=given, cut_nodes=cut_nodes, mesh_s=time.perf_counter() - t)
@@ -400,10 +405,12 @@ def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict 
         if values is None:
             a, b = offsets[i]
             values = np.asarray([v[a:b].ravel() for v in recorder.values])
-        lp = InelasticProblem3D(lm, mats_for(lm), T_ref_C, fixed=loc["held"], prescribed=loc["given"])
+        lp = InelasticProblem3D(lm, mats_for(lm), T_ref_C, solver=solver, fixed=loc["held"], prescribed=loc["given"],
+                                tol=tol)
         lbands = joint_bands3d(lm, lp.groups, lp.geo.xq, lp.geo.dx, layer_mm)
         say(f"local model of {lm.info['global_joint']}: {lp.n_dofs} free dofs, {lp.prescribed.size} prescribed")
-        lstate, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, max_cutbacks, log=log)
+        lstate, lrec = run_prescribed_path(lp, recorder.t, recorder.T, values, lbands, ends, max_cutbacks, log=log,
+                                           what=f"local model of {lm.info['global_joint']}: increment")
         dW = dict(zip(lrec.bands, lrec.dW()[-1]))
         name = lm.info["global_joint"]
         results.append(LocalResult(joint=lm.info["joints"][0], dW_package=float(dW.get((name, "package"), np.nan)),

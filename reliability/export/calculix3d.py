@@ -108,9 +108,11 @@ def export_case3d(case) -> callable:
         if is_assembly(case):
             model, assignment = build_assembly(case)
             lo, hi = a.cycling.extremes()
+            # stress-free where the cycling starts: the stress-free temperature, or T_min without the cool-down
+            T_ref = float(a.stress_free_temperature_C) if a.cycling.cooldown else float(lo)
             deck = Path(out_dir) / f"{case.name}_assembly.inp"
-            return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C), [float(lo), float(hi)],
-                                 quarter_supports(model), note=ASSEMBLY_NOTE)]
+            return [write_deck3d(deck, model, assignment, T_ref, [float(lo), float(hi)], quarter_supports(model),
+                                 note=ASSEMBLY_NOTE)]
         model, assignment = build_quarter(case)
         deck = Path(out_dir) / f"{case.name}_package.inp"
         return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C),

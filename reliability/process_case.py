@@ -194,13 +194,10 @@ def run_processes(case: Case, secs: list[Section], temperatures: dict[str, list[
 
 def process_summary(case: Case, results: dict[str, ProcessResult], package: Section) -> dict:
     """The ``process`` block of summary.json."""
-    from .process import history
-
     block = {"sequence": case.sequence, "stress_basis": STRESS_BASIS, "sections": {}}
     for role, r in results.items():
         block["sections"][role] = {"initial_C": r.initial_C, "steps": r.steps, "wall_time_s": round(r.wall_s, 3),
-                                   "dofs": r.problem.n_dofs, "tolerance": r.problem.tol,
-                                   "predictor": history.PREDICTOR, **r.solver}
+                                   "dofs": r.problem.n_dofs, **r.solver}
     pkg = results.get("package")
     block["steps"] = pkg.steps if pkg is not None else []
     if pkg is not None and pkg.reflow_curve is not None:

@@ -184,7 +184,9 @@ def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, 
     problem.configure(end.birth)
     result.wall_s = time.perf_counter() - t0
     result.solver = {"increments": history.increments, "cutbacks": history.cutbacks,
-                     "newton_iterations": problem.iterations, "factorizations": problem.solver.factorizations}
+                     "newton_iterations": problem.iterations, "factorizations": problem.solver.factorizations,
+                     # what this history ran with (the cycling may later solve the same problem to its own tol)
+                     "tolerance": problem.tol, "predictor": history.predictor}
     return result
 
 

@@ -27,6 +27,7 @@ import time
 
 from reliability.analysis.profile import make_profile
 from reliability.analysis.submodel3d import run_submodel_cycling
+from reliability.geometry.submodel_sizes import GLOBAL_JOINT_MM, GLOBAL_LAYER_MM, GLOBAL_SIZE_MM, LOCAL_JOINT_MM, LOCAL_SIZE_MM
 
 
 def full_model_dW(args, joint_name: str, profile):
@@ -52,12 +53,12 @@ def main() -> None:
     ap.add_argument("--balls", type=int, default=8, help="balls per row of the quarter (default 8: 16 x 16)")
     ap.add_argument("--first-ball", type=float, default=None, help="first row's centre, mm (default pitch / 2)")
     ap.add_argument("--cycles", type=int, default=3, help="JEDEC G cycles after the cool-down (3)")
-    ap.add_argument("--global-joint", type=float, default=0.3, help="global model's joint size, mm (0.3)")
-    ap.add_argument("--global-size", type=float, default=0.6, help="global model's size elsewhere, mm (0.6)")
-    ap.add_argument("--global-layer", type=float, default=0.3, help="global model's largest layer element height, "
+    ap.add_argument("--global-joint", type=float, default=GLOBAL_JOINT_MM, help="global model's joint size, mm (0.3)")
+    ap.add_argument("--global-size", type=float, default=GLOBAL_SIZE_MM, help="global model's size elsewhere, mm (0.6)")
+    ap.add_argument("--global-layer", type=float, default=GLOBAL_LAYER_MM, help="global model's largest layer element height, "
                     "mm (0.3)")
-    ap.add_argument("--local-joint", type=float, default=0.0375, help="local model's joint size, mm (0.0375: converged, docs/3d.md)")
-    ap.add_argument("--local-size", type=float, default=0.15, help="local model's size in its block, mm (0.15)")
+    ap.add_argument("--local-joint", type=float, default=LOCAL_JOINT_MM, help="local model's joint size, mm (0.0375: converged, docs/3d.md)")
+    ap.add_argument("--local-size", type=float, default=LOCAL_SIZE_MM, help="local model's size in its block, mm (0.15)")
     ap.add_argument("--joint", default="corner", help="the local joint: a name (solder_7), 'corner' (default) or "
                     "'critical' (the global model's largest dW)")
     ap.add_argument("--also", action="append", default=[], help="a further local joint driven by the same global "

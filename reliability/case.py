@@ -22,6 +22,7 @@ from .fem.kinematics import KINEMATICS
 from .geometry import DEFAULT_SECTION, FAMILIES
 from .geometry import SECTIONS as SECTIONS_2D
 from .geometry.estimate import DEFAULT_MAX_ELEMENTS
+from .geometry.submodel_sizes import LOCAL_JOINT_MM, LOCAL_SIZE_MM
 from .fem.solvers import SOLVERS
 from .library import get_material
 from .material import Material, parse_material
@@ -118,10 +119,8 @@ class SubmodelSpec(pydantic.BaseModel):
     joints fine, each in a local block of one pitch driven by the global displacements on its cut faces."""
 
     model_config = STRICT
-    # the local joint's element size: 0.0375 mm is within 0.7 % of 0.025 on the 3 x 3 corner joint, 0.075 was
-    # 15 % high (docs/3d.md, joint-size convergence)
-    joint_size_mm: PositiveNumber = 0.0375
-    size_mm: PositiveNumber = 0.15  # the local block's size away from the joint
+    joint_size_mm: PositiveNumber = LOCAL_JOINT_MM  # the local joint (converged there: submodel_sizes)
+    size_mm: PositiveNumber = LOCAL_SIZE_MM  # the local block away from the joint
     # local models: the joints with the N largest global dW, and the corner ball (largest DNP) always
     candidates: int = pydantic.Field(4, ge=1, le=32)
 

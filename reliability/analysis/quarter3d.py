@@ -27,6 +27,9 @@ file, ``[fatigue]`` without the board, and the 2D-only mesh keys
 from __future__ import annotations
 
 from ..errors import CaseError
+from ..geometry.submodel_sizes import GLOBAL_JOINT_MM as SUBMODEL_GLOBAL_JOINT_MM
+from ..geometry.submodel_sizes import GLOBAL_LAYER_MM as SUBMODEL_GLOBAL_LAYER_MM
+from ..geometry.submodel_sizes import GLOBAL_SIZE_MM as SUBMODEL_GLOBAL_SIZE_MM
 
 BASIS_ASSEMBLY = ("3D quarter model of 10-node tetrahedra (symmetry planes x = 0 and y = 0): the package on its "
                   "board with every ball of the quarter; Anand solder, bilinear copper, the other materials as "
@@ -36,11 +39,6 @@ BASIS = ("linear thermo-elastic, one stress-free temperature for every material 
          "3D quarter model of 10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, "
          "no board)")
 FAMILIES_3D = ("fan_out",)
-# the global model of a submodel run (bench/bench_3d_submodel.py): about the coarsest the ball geometry allows
-# (the pads and mask openings set the joint mesh); 16 x 16 array: 30 k tetrahedra, 149 k dofs
-SUBMODEL_GLOBAL_JOINT_MM = 0.3
-SUBMODEL_GLOBAL_SIZE_MM = 0.6
-SUBMODEL_GLOBAL_LAYER_MM = 0.3
 MESH_KEYS_2D = ("joint_size_mm", "board_size_mm", "feature_elements", "interface_layer_mm")
 
 

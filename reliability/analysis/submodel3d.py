@@ -33,6 +33,7 @@ import numpy as np
 
 from ..errors import GeometryError
 from ..fem.threads import openblas_single_threaded
+from ..geometry.submodel_sizes import GLOBAL_JOINT_MM, GLOBAL_LAYER_MM, GLOBAL_SIZE_MM, LOCAL_JOINT_MM, LOCAL_SIZE_MM
 from .cycling3d import Cycling3DRecord, advance, joint_bands3d, run_cycling3d
 
 LOCATE_NEIGHBOURS = 24  # candidate tetrahedra per point (nearest centroids); retried with 8x as many
@@ -301,9 +302,10 @@ class SubmodelResult:
 
 def run_submodel_cycling(profile, options: dict | None = None, dimensions: dict | None = None,
                          board: dict | None = None, balls_per_half: int | None = None,
-                         first_ball_mm: float | None = None, joint="corner", global_joint_size_mm: float = 0.3,
-                         global_size_mm: float = 0.6, global_layer_size_mm: float = 0.3,
-                         local_joint_size_mm: float = 0.0375, local_size_mm: float = 0.15,
+                         first_ball_mm: float | None = None, joint="corner",
+                         global_joint_size_mm: float = GLOBAL_JOINT_MM, global_size_mm: float = GLOBAL_SIZE_MM,
+                         global_layer_size_mm: float = GLOBAL_LAYER_MM, local_joint_size_mm: float = LOCAL_JOINT_MM,
+                         local_size_mm: float = LOCAL_SIZE_MM,
                          half_width_mm: float | None = None, T_ref_C: float = 217.0,
                          layer_mm: float = 0.025, increments_per_ramp: int = 12, increments_per_dwell: int = 8,
                          materials=None, global_model=None, extra_joints=(), solver: str = "auto",

@@ -36,6 +36,7 @@ from ..errors import GeometryError
 from ..model import Model
 from . import fan_out
 from .quarter3d import QUARTER_LAYER_MM
+from .submodel_sizes import LOCAL_JOINT_MM, LOCAL_SIZE_MM
 from .quarter3d_assembly import (
     OMITTED,
     assembly_geometry,
@@ -49,7 +50,6 @@ from .quarter3d_assembly import (
     stack_parts,
 )
 
-LOCAL_SIZE_MM = 0.15  # default size in the block away from the joint
 
 
 def find_joint(joints: list[dict], joint) -> dict:
@@ -69,7 +69,7 @@ def find_joint(joints: list[dict], joint) -> dict:
 
 
 def build_joint_local_model(global_model: Model, joint="corner", half_width_mm: float | None = None,
-                            joint_size_mm: float = 0.0375, size_mm: float = LOCAL_SIZE_MM,
+                            joint_size_mm: float = LOCAL_JOINT_MM, size_mm: float = LOCAL_SIZE_MM,
                             layer_size_mm: float = QUARTER_LAYER_MM) -> Model:
     """One joint of ``global_model`` (a fan-out assembly quarter) and its block of package and board,
     meshed as 10-node tetrahedra (module doc).

@@ -19,7 +19,6 @@ balls) is ``slow``.
 """
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -296,12 +295,16 @@ def test_element_estimate_at_the_submodels_coarse_global_sizes():
     assert 0.5 < m.info["estimated_elements"] / m.n_elements < 2.0  # measured 30,080 / 30,128 = 1.00
 
 
-def test_a_runaway_mesh_is_refused_before_any_geometry():
-    t0 = time.perf_counter()
+def test_a_runaway_mesh_is_refused_before_any_geometry(monkeypatch):
+    import gmsh
+
+    def no_geometry(*args, **kwargs):
+        raise AssertionError("gmsh was started: the estimate must refuse before any geometry")
+
+    monkeypatch.setattr(gmsh, "initialize", no_geometry)  # (not a timed assertion: the machine is shared)
     with pytest.raises(MeshError, match="mesh.max_elements = 100000") as err:
         build_fan_out_assembly_quarter({}, {}, None, size_mm=0.05, joint_size_mm=0.01, max_elements=100_000)
     assert "\n" not in str(err.value) and "64 balls" in str(err.value)
-    assert time.perf_counter() - t0 < 3.0
 
 
 @pytest.mark.slow

@@ -75,9 +75,11 @@ def test_removing_all_but_one_layer_is_free_expansion(strip):
     a = h.model.region_elements("a")
     scale = 130e3 * 3e-6 * 150.0
     # in-plane components vanish; sigma_zz is the plane-strain constraint -E alpha dT (dT = -150 K)
-    # measured 3.1e-9: the increment stops at the force floor, 1e-10 of the fully restrained thermal force
-    assert np.abs(sig[a][..., [0, 1, 3]]).max() <= 1e-8 * scale
-    assert np.abs(sig[a][..., 2] - scale).max() <= 1e-9 * scale
+    # the increment stops at the force floor, 1e-10 of the fully restrained thermal force, which this thin
+    # strip's bending compliance turns into up to ~3e-8 of the scale: measured 3.1e-9 on the earlier install,
+    # 2.7e-8 with MKL 2026.2.1 (its first solve lands closer to the floor); 8e-9 with no floor
+    assert np.abs(sig[a][..., [0, 1, 3]]).max() <= 1e-7 * scale
+    assert np.abs(sig[a][..., 2] - scale).max() <= 1e-7 * scale  # the same floor: 7.5e-9 with MKL 2026.2.1
 
 
 def test_uniform_birth_reproduces_the_single_stress_free_temperature(strip):

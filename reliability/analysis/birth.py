@@ -12,6 +12,9 @@ eigenstrain released so far (isotropic, negative: the polymer shrinks by the
 linear strain ``cure`` > 0).  Regions that no process step activates exist
 from the start, stress-free at the process's initial temperature, which is
 the problem's reference temperature: T_b = T_ref, eps_birth = 0.
+
+Strains have four components in a section (xx, yy, zz, xy) and six in a 3D
+model (xx, yy, zz, yz, xz, xy); :meth:`Birth.offset` takes the count.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_NORMAL = np.array([1.0, 1.0, 1.0, 0.0])
+_NORMAL = {4: np.array([1.0, 1.0, 1.0, 0.0]), 6: np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])}
+
+
+def _thermal(law, T: float, T_ref: float, n_components: int) -> np.ndarray:
+    if n_components == 4:
+        return law.thermal_strain(T, T_ref)
+    from ..constitutive.elastic3d import thermal_strain3d
+
+    return thermal_strain3d(law, T, T_ref)
 
 
 @dataclass
@@ -31,7 +42,7 @@ class Birth:
     ----------
     active : (E,) bool
     T_birth : (E,) birth temperature, degrees C
-    eps_birth : (E, Q, 4) total strain at birth (xx, yy, zz, xy engineering), or None (all zero)
+    eps_birth : (E, Q, n) total strain at birth (n = 4 or 6, engineering shears), or None (all zero)
     cure : (E,) cure shrinkage released so far, linear strain (> 0 shrinks), or None
     """
 
@@ -50,18 +61,19 @@ class Birth:
                      None if self.eps_birth is None else self.eps_birth.copy(),
                      None if self.cure is None else self.cure.copy())
 
-    def offset(self, materials: list, mat_index: np.ndarray, T_ref: float) -> np.ndarray | None:
-        """(E, 4) offset strain A(T_b) - eps_cure per element (from T_ref), or None where all are zero."""
-        key = (id(materials), float(T_ref))
+    def offset(self, materials: list, mat_index: np.ndarray, T_ref: float,
+               n_components: int = 4) -> np.ndarray | None:
+        """(E, n) offset strain A(T_b) - eps_cure per element (from T_ref), or None where all are zero."""
+        key = (id(materials), float(T_ref), n_components)
         if key not in self._offset:
-            out = np.zeros((mat_index.size, 4))
+            out = np.zeros((mat_index.size, n_components))
             pairs, inverse = np.unique(np.stack([mat_index.astype(float), self.T_birth]), axis=1,
                                        return_inverse=True)
             inverse = np.asarray(inverse).ravel()
             for k, (m, Tb) in enumerate(pairs.T):
                 if Tb != T_ref:
-                    out[inverse == k] = materials[int(m)].elastic.thermal_strain(float(Tb), T_ref)
+                    out[inverse == k] = _thermal(materials[int(m)].elastic, float(Tb), T_ref, n_components)
             if self.cure is not None:
-                out += self.cure[:, None] * _NORMAL
+                out += self.cure[:, None] * _NORMAL[n_components]
             self._offset[key] = out if np.any(out != 0.0) else None
         return self._offset[key]

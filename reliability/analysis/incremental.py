@@ -180,6 +180,10 @@ class InelasticProblem:
         self._dormant_positions = np.zeros(0, dtype=np.int64)
         self._dormant_value = 0.0
 
+    def held_by_component(self) -> np.ndarray:
+        """(N, 2) bool: the supports' held components per node (a process history checks its point supports)."""
+        return self.layout.fixed[: 2 * self.layout.n_nodes].reshape(-1, 2)
+
     # --- process history: element birth and death ----------------------------------------
     def configure(self, birth: "Birth | None") -> None:
         """Take the active elements and birth references of ``birth`` (``None``: all active, stress-free at T_ref).

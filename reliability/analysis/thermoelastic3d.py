@@ -50,18 +50,23 @@ class ElasticState3D:
         return von_mises3d(self.stress)
 
 
-def quarter_supports(model: Model, tol: float | None = None) -> np.ndarray:
-    """Fixed dofs (3 N,) bool of a quarter model: symmetry planes x = 0, y = 0 and one node in z."""
+def quarter_supports(model: Model, tol: float | None = None, candidates: np.ndarray | None = None) -> np.ndarray:
+    """Fixed dofs (3 N,) bool of a quarter model: symmetry planes x = 0, y = 0 and one node in z.
+
+    ``candidates`` (N,) bool: nodes the z support may hold (a process history: nodes of regions that exist
+    through every step, :func:`reliability.process.history.persistent_nodes`); default every node."""
     x, y, z = model.nodes.T
     if tol is None:
         tol = 1e-9 * float(np.ptp(model.nodes, axis=0).max())
     on_x, on_y = np.abs(x) <= tol, np.abs(y) <= tol
-    if not on_x.any() or not on_y.any() or not (on_x & on_y).any():
-        raise CaseError("a quarter model needs nodes on both symmetry planes x = 0 and y = 0 and on their line")
+    ok = np.ones(model.n_nodes, dtype=bool) if candidates is None else np.asarray(candidates, dtype=bool)
+    if not on_x.any() or not on_y.any() or not (on_x & on_y & ok).any():
+        raise CaseError("a quarter model needs nodes on both symmetry planes x = 0 and y = 0 and on their line"
+                        + ("" if candidates is None else " (in regions that exist through the whole history)"))
     fixed = np.zeros((model.n_nodes, 3), dtype=bool)
     fixed[on_x, 0] = True
     fixed[on_y, 1] = True
-    axis = np.flatnonzero(on_x & on_y)
+    axis = np.flatnonzero(on_x & on_y & ok)
     fixed[axis[np.argmin(z[axis])], 2] = True
     return fixed.reshape(-1)
 

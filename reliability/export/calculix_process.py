@@ -1,11 +1,13 @@
-"""CalculiX deck of a process history (element birth and death) for linear-elastic sections.
+"""CalculiX deck of a process history (element birth and death) for linear-elastic sections and 3D models.
 
 The deck replays a :class:`~reliability.process.history.History` made of
 ramp, dwell, activate and deactivate steps with CalculiX's ``*MODEL
 CHANGE``; anything inelastic, and the cure and reflow steps, are refused.
-Mesh, elements (CPE6, CAX6), materials (secant CTE referred to ZERO = the
-process's initial temperature, :func:`reliability.export.calculix._material_cards`)
-and supports are those of :func:`~reliability.export.calculix.write_deck`.
+Mesh, elements (CPE6, CAX6; C3D10 for a 3D model, ``kinematics = "3d"``),
+materials (secant CTE referred to ZERO = the process's initial temperature,
+:func:`reliability.export.calculix._material_cards`, the 3D cards of
+:mod:`reliability.export.calculix3d`) and supports are those of
+:func:`~reliability.export.calculix.write_deck` / ``write_deck3d``.
 Regions that no step activates exist from the start, stress-free at
 ``initial_C``.  Units mm, N, MPa, degrees C.
 
@@ -70,6 +72,7 @@ from ..errors import CaseError
 from ..material import Material
 from ..model import Model
 from .calculix import ELEMENT, _material_cards
+from .calculix3d import _material_cards3d
 
 KINDS = ("ramp", "dwell", "activate", "deactivate")
 CARRIER_E_FRACTION = 1e-9  # carrier modulus / smallest material modulus (disturbs the body by ~1e-9)
@@ -88,13 +91,15 @@ def _smallest_modulus(assignment: dict[str, Material], T: float) -> float:
 def write_process_deck(path: Path, model: Model, assignment: dict[str, Material], kinematics: str,
                        initial_C: float, steps, fixed_dofs: np.ndarray, labels: list[str] | None = None) -> Path:
     """Write ``path`` (.inp): the history ``steps`` (parsed process steps, temperatures C) from
-    ``initial_C``; ``fixed_dofs`` are our full-numbering dofs held at zero (supports on nodes that exist
-    throughout); ``labels[i]`` names step i in messages.  Raises :class:`CaseError` (one line) for
+    ``initial_C``; ``fixed_dofs`` are our full-numbering dofs held at zero (2 or 3 per node; supports on nodes
+    that exist throughout); ``labels[i]`` names step i in messages.  Raises :class:`CaseError` (one line) for
     inelastic materials, other step kinds, or a region activated or removed twice."""
-    if kinematics not in ("plane_strain", "axisymmetric"):
+    if kinematics not in ("plane_strain", "axisymmetric", "3d"):
         # (plane stress: no process history runs in it, and CalculiX's CPS6 is a slab of the section
         # thickness, 18 % off our plane-stress strip at thickness 1 mm)
-        raise CaseError(f"the CalculiX process export supports plane_strain and axisymmetric, not {kinematics}")
+        raise CaseError(f"the CalculiX process export supports plane_strain, axisymmetric and 3d, not {kinematics}")
+    dim = 3 if kinematics == "3d" else 2
+    cards = _material_cards3d if dim == 3 else _material_cards
     present = {r: m for r, m in assignment.items() if r in model.region_names}
     for region, mat in present.items():
         if inelastic_model(mat) is not None:
@@ -116,10 +121,11 @@ def write_process_deck(path: Path, model: Model, assignment: dict[str, Material]
     temps = [float(initial_C)] + [float(t) for st in steps for t in (getattr(st, "to_C", None),
                                                                      getattr(st, "at_C", None)) if t is not None]
 
-    el = ELEMENT[kinematics]
+    el = "C3D10" if dim == 3 else ELEMENT[kinematics]  # our 10-node tetrahedron's order is C3D10's
     out = ["** reliability -> CalculiX deck (process history, linear thermo-elastic)", "*HEADING",
            f"{model.source}; {kinematics}; process from {initial_C:g} C", "*NODE, NSET=NALL"]
-    out += [f"{i}, {x:.12g}, {y:.12g}, 0" for i, (x, y) in enumerate(model.nodes, start=1)]
+    xyz = model.nodes if dim == 3 else np.column_stack([model.nodes, np.zeros(model.n_nodes)])
+    out += [f"{i}, {x:.12g}, {y:.12g}, {z:.12g}" for i, (x, y, z) in enumerate(xyz, start=1)]
 
     def elements(elset: str, ids: np.ndarray, offset: int = 0) -> None:
         out.append(f"*ELEMENT, TYPE={el}, ELSET={elset}")
@@ -133,14 +139,14 @@ def write_process_deck(path: Path, model: Model, assignment: dict[str, Material]
     for region, mat in present.items():
         if id(mat) not in names:
             names[id(mat)] = f"M{len(names) + 1}_{mat.name}"[:80].replace(" ", "_")
-            out += _material_cards(names[id(mat)], mat, temps, float(initial_C))
+            out += cards(names[id(mat)], mat, temps, float(initial_C))
     out += [f"*SOLID SECTION, ELSET=E_{region}, MATERIAL={names[id(mat)]}" for region, mat in present.items()]
     if born:
         E_c = CARRIER_E_FRACTION * _smallest_modulus(present, float(initial_C))
         out += ["*MATERIAL, NAME=CARRIER", "*ELASTIC", f"{E_c:.6g}, 0.3"]
         out += [f"*SOLID SECTION, ELSET=C_{r}, MATERIAL=CARRIER" for r in born]
     out.append("*BOUNDARY")
-    out += [f"{d // 2 + 1}, {d % 2 + 1}, {d % 2 + 1}, 0" for d in fixed_dofs]
+    out += [f"{d // dim + 1}, {d % dim + 1}, {d % dim + 1}, 0" for d in fixed_dofs]
     out += ["*NSET, NSET=NPROBE", "1", "*INITIAL CONDITIONS, TYPE=TEMPERATURE", f"NALL, {initial_C:.10g}"]
 
     def change(what: str, regions, prefix: str = "E_") -> list[str]:

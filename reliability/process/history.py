@@ -165,7 +165,7 @@ class History:
         eps = self.problem.total_strain(self.state.u, elements)
         if np.any(eps != 0.0):
             if birth.eps_birth is None:
-                birth.eps_birth = np.zeros((self.model.n_elements, self.problem.Q, 4))
+                birth.eps_birth = np.zeros((self.model.n_elements,) + eps.shape[1:])
             birth.eps_birth[elements] = eps
         self.problem.reset_points(self.state, elements)
         self._set_birth(birth)
@@ -296,18 +296,17 @@ class History:
 
     def _check_supports(self, steps) -> None:
         """Refuse a history whose point supports hold a node that some step removes or has not yet built."""
-        layout = self.problem.layout
-        # point supports: a component held at one or two nodes (a symmetry line or an axis holds many, and
-        # holding a dormant node there is harmless)
-        held = layout.fixed[: 2 * layout.n_nodes].reshape(-1, 2)
-        fixed_nodes = np.unique(np.concatenate([np.flatnonzero(held[:, c]) for c in range(2)
-                                                if np.count_nonzero(held[:, c]) <= 2]))
+        # point supports: a component held at one or two nodes (a symmetry line, plane or axis holds many,
+        # and holding a dormant node there is harmless)
+        held = self.problem.held_by_component()
+        fixed_nodes = np.unique(np.concatenate([np.flatnonzero(held[:, c]) for c in range(held.shape[1])
+                                                if np.count_nonzero(held[:, c]) <= 2] + [np.zeros(0, int)]))
         keep = persistent_nodes(self.model, transient_regions(self.state.birth, self.model, steps,
                                                               self.melting_in(steps)))
         loose = fixed_nodes[~keep[fixed_nodes]]
         if loose.size:
-            x, y = self.model.nodes[loose[0]]
-            raise CaseError(f"process: a support holds the node at ({x:g}, {y:g}) mm, which a step removes or "
+            at = ", ".join(f"{c:g}" for c in self.model.nodes[loose[0]])
+            raise CaseError(f"process: a support holds the node at ({at}) mm, which a step removes or "
                             "builds later; build the problem with support_candidates=persistent_nodes(...)")
 
     def melting_in(self, steps) -> set[str]:

@@ -90,7 +90,7 @@ def _cmd_run(args) -> int:
 
 def _cmd_process(args) -> int:
     from .process_case import section_steps
-    from .sections import sections
+    from .sections import Section, sections
 
     from .case import load_case
 
@@ -99,7 +99,14 @@ def _cmd_process(args) -> int:
         print(f"{case.path}: no process history (process.sequence = \"none\"): every material is stress-free at "
               f"{case.spec.analysis.stress_free_temperature_C:g} C")
         return 0
-    for s in sections(case, Path(args.meshes)):
+    if case.spec.geometry.model == "quarter_3d":  # the free 3D quarter: its own regions (no bumps, no traces)
+        from .analysis.quarter3d import build_quarter
+
+        model, assignment = build_quarter(case)
+        secs = [Section("package, 3D quarter", model, assignment, "bottom", None)]
+    else:
+        secs = sections(case, Path(args.meshes))
+    for s in secs:
         initial, steps, labels = section_steps(case, s)
         built_later = {r for st in steps for r in (getattr(st, "regions", None) or []) + list(getattr(st, "join", []))
                        if st.kind in ("activate", "reflow")}
@@ -119,8 +126,12 @@ def _print_process(summary: dict) -> None:
     proc = summary.get("process")
     if not proc:
         return
-    print(f"process ({proc['sequence']} sequence), free package after each step:")
-    for st in proc["steps"]:
+    steps, where = proc["steps"], "free package"
+    if not steps and proc.get("sections"):  # a 3D assembly run has no free-package section: its own steps
+        where, block = next(iter(proc["sections"].items()))
+        steps = block["steps"]
+    print(f"process ({proc['sequence']} sequence), {where} after each step:")
+    for st in steps:
         print(f"  {st['index']:2d} {st['description'][:60]:<60} T = {st['T_C']:6.1f} C  warpage "
               f"{st['warpage_um']:+8.2f} um")
     curve = proc.get("warpage_vs_temperature")

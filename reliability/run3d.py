@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.quarter3d import BASIS, build_quarter, solve_quarter
+from .analysis.quarter3d import BASIS, BASIS_PROCESS, build_quarter, solve_quarter
 
 
 def quarter_content_hash(case, model=None, assignment=None) -> str:
@@ -34,28 +34,46 @@ def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     from .post.files import atomic_write_json
     from .run import WARPAGE_SIGN, temperature_label
 
+    from .process.section import region_max_von_mises
+    from .process_case import STRESS_BASIS
+
     a = case.spec.analysis
     model, assignment = build_quarter(case)
-    sft = float(a.stress_free_temperature_C)
-    check_temperature_range(case, assignment, [sft], "analysis.stress_free_temperature_C")
+    history = case.sequence != "none"
+    sft = None if history else float(a.stress_free_temperature_C)
+    if not history:
+        check_temperature_range(case, assignment, [sft], "analysis.stress_free_temperature_C")
     check_temperature_range(case, assignment, a.temperatures_C, "analysis.temperatures_C")
     t_build = time.perf_counter() - t0
-    problem, results = solve_quarter(model, assignment, sft, a.temperatures_C, a.solver)
+    process = None
+    if history:
+        from .process_case3d import run_quarter_process
+
+        package, process = run_quarter_process(case, model, assignment, progress)
+        problem = process.problem
+        results = {float(T): process.evaluations[float(T)] for T in a.temperatures_C}
+    else:
+        problem, results = solve_quarter(model, assignment, sft, a.temperatures_C, a.solver)
     t_solve = time.perf_counter() - t0 - t_build
     rows = []
     for T, (state, surf) in results.items():
-        vm = state.von_mises
-        rows.append({
+        row = {
             "T_C": T,
-            "delta_T_K": T - sft,
             "warpage_um": surf.warpage_um,
             "warpage_centre_line_um": surf.centre_line_um,
             "warpage_centre_to_corner_um": surf.centre_to_corner_um,
             "coplanarity_um": surf.coplanarity_um,
-            "von_mises_max_MPa": {n: float(vm[model.element_region == r].max())
-                                  for r, n in enumerate(model.region_names)},
-            "von_mises_basis": "elastic, at the quadrature points",
-        })
+        }
+        if history:
+            row["von_mises_max_MPa"] = region_max_von_mises(model, state)
+            row["von_mises_basis"] = STRESS_BASIS
+        else:
+            vm = state.von_mises
+            row["delta_T_K"] = T - sft
+            row["von_mises_max_MPa"] = {n: float(vm[model.element_region == r].max())
+                                        for r, n in enumerate(model.region_names)}
+            row["von_mises_basis"] = "elastic, at the quadrature points"
+        rows.append(row)
     g = case.spec.geometry
     summary = {
         "case": case.name,
@@ -67,16 +85,18 @@ def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
                      "omitted": model.info["omitted"]},
         "analysis": {
             "model": "quarter_3d",
-            "basis": BASIS,
+            "basis": BASIS_PROCESS if history else BASIS,
             "stress_free_temperature_C": sft,
-            "stress_free_state": f"one stress-free temperature, {sft:g} C, for every material",
+            "stress_free_state": (f"the {case.sequence} process history (see process)" if history else
+                                  f"one stress-free temperature, {sft:g} C, for every material"),
             "warpage_surface": "bottom (z = 0, the package's terminal side), whole surface mirrored from the quarter",
             "warpage_sign": WARPAGE_SIGN,
             "warpage_definition": "warpage_um: JESD22-B112 full surface, max - min after removing the best-fit "
                                   "plane, signed + convex; warpage_centre_line_um: centre minus mid-edge along "
                                   "y = 0; warpage_centre_to_corner_um: centre minus corner",
             "warpage_from": "free package (no board, no balls)",
-            "supports": "symmetry planes x = 0 (u_x = 0) and y = 0 (u_y = 0), u_z = 0 at one node on their line",
+            "supports": "symmetry planes x = 0 (u_x = 0) and y = 0 (u_y = 0), u_z = 0 at one node on their line"
+            + (" (in a region that exists through the whole history)" if history else ""),
         },
         "sections": {"package": {
             "mesh": model.source, "nodes": model.n_nodes, "elements": model.n_elements,
@@ -90,6 +110,15 @@ def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
         }},
         "temperatures": rows,
     }
+    if history:
+        from .process_case import process_summary
+
+        summary["process"] = process_summary(case, {"package": process}, package)
+        curve = summary["process"].get("warpage_vs_temperature")
+        if curve:
+            curve["section_bias"] = ("3D: full-surface warpage (JESD22-B112) of the quarter mirrored, the quantity "
+                                     "the ED-7306 limit is for")
+        summary["sections"]["package"]["process_wall_time_s"] = round(process.wall_s, 3)
     _write_centre_line_csv(out / "warpage_profiles.csv", results)
     summary["profiles"] = "warpage_profiles.csv: the bottom's height along the centre line y = 0 (um)"
     if case.spec.output.vtu:
@@ -98,9 +127,15 @@ def run_quarter3d(case, out: Path, t0: float, progress: bool = False) -> dict:
     if case.spec.output.plots:
         from .post.plots3d import plot_bottom_height
 
+        basis = f"after the {case.sequence} process" if history else f"stress-free {sft:g} C"
         for T, (_, surf) in results.items():
             plot_bottom_height(out / "plots" / f"bottom_height_{temperature_label(T)}.png", surf,
-                               title=f"{case.name}: bottom height at {T:g} C (stress-free {sft:g} C)")
+                               title=f"{case.name}: bottom height at {T:g} C ({basis})")
+        if history:
+            from .post.process_plots import QUARTER_CURVE, write_history_plots
+
+            write_history_plots(out / "plots", case, process.steps, summary["process"], "3D quarter, full surface",
+                                QUARTER_CURVE)
     summary["wall_time_s"] = round(time.perf_counter() - t0, 3)
     atomic_write_json(out / "summary.json", summary)
     return summary
@@ -146,3 +181,4 @@ def _write_fields3d(out: Path, model, results, label) -> None:
         tmp.unlink()
         entries.append((T, name))
     write_pvd(out / "fields.pvd", entries, comment="regions: " + ", ".join(model.region_names))
+

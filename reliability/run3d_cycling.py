@@ -46,7 +46,8 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
     from .analysis.cycling_results import effective_ctes_layers, joints_block
     from .analysis.inelastic3d import InelasticProblem3D
     from .analysis.profile import JEDEC, make_profile
-    from .analysis.quarter3d import BASIS_ASSEMBLY, assembly_joint_size, build_assembly, estimate_assembly
+    from .analysis.quarter3d import (BASIS_ASSEMBLY, BASIS_ASSEMBLY_PROCESS, assembly_joint_size, build_assembly,
+                                     estimate_assembly)
     from .assignment import check_temperature_range
     from .errors import ConvergenceError
     from .post.files import atomic_write_json
@@ -54,8 +55,9 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
     a = case.spec.analysis
     cyc = a.cycling
     lo, hi = cyc.extremes()
-    sft = float(a.stress_free_temperature_C)
-    n_cycles = cyc.cycles + (1 if cyc.cooldown else 0)
+    history = case.has_process  # the cycling starts from the end of the process history (not with a submodel)
+    sft = None if history else float(a.stress_free_temperature_C)
+    n_cycles = cyc.cycles + (1 if cyc.cooldown or history else 0)
     balls, n_est = estimate_assembly(case)
     if progress:  # before the mesh: about 1.6 nodes per 10-node tetrahedron, 3 dofs each
         est = [f * 4.8 * n_est * n_cycles / 60.0 for f in SECONDS_PER_DOF_CYCLE]
@@ -64,13 +66,25 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
                                         f"about {LOCAL_S_PER_CYCLE * n_cycles:.0f} s each")
         progress_line(f"{case.name}: 3D assembly quarter, {balls} balls, about {n_est:,} tetrahedra (estimated "
                       f"before meshing); {cyc.cycles} cycles: expect about {est[0]:.0f}-{est[1]:.0f} min on 2 "
-                      f"cores{local}")
+                      f"cores{local}" + (", plus the process history" if history else ""))
     model, assignment = build_assembly(case)
-    check_temperature_range(case, assignment, [lo, hi] + ([sft] if cyc.cooldown else []), "analysis.cycling")
+    check_temperature_range(case, assignment, [lo, hi] + ([sft] if cyc.cooldown and not history else []),
+                            "analysis.cycling")
     t_build = time.perf_counter() - t0
-    T_ref = sft if cyc.cooldown else lo
     layer = float(case.spec.fatigue.interface_layer_mm)
-    profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, sft if cyc.cooldown else None)
+    process = None
+    if history:
+        from .process_case3d import run_assembly_process
+
+        process = run_assembly_process(case, model, assignment, progress)
+        # the history ends at room temperature: the cycling starts there, whatever cooldown says
+        T_ref = start = float(process.end.T)
+        start_state = f"the end of the {case.sequence} process history at {start:g} C"
+    else:
+        T_ref = sft if cyc.cooldown else lo
+        start = sft if cyc.cooldown else None
+        start_state = f"stress-free at {T_ref:g} C"
+    profile = make_profile(lo, hi, cyc.ramp_min, cyc.dwell_min, cyc.cycles, start)
     joints = [j for j in model.info["joints"] if j["name"] in model.region_names]
     sub = case.spec.mesh.submodel
     content_key = assembly_content_hash(case, model, assignment)
@@ -81,19 +95,24 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
         "profile": {
             "jedec": cyc.jedec, "jedec_confidence": JEDEC[cyc.jedec][2] if cyc.jedec else None,
             "t_min_C": lo, "t_max_C": hi, "ramp_min": cyc.ramp_min, "dwell_min": cyc.dwell_min,
-            "cycles": cyc.cycles, "start_C": profile.start_C, "start_state": f"stress-free at {T_ref:g} C",
+            "cycles": cyc.cycles, "start_C": profile.start_C, "start_state": start_state,
             "period_s": profile.period_s, "end_s": profile.end_s,
         },
         "section": "assembly",
     }
     try:
         if sub is None:
-            problem = InelasticProblem3D(model, assignment, T_ref, solver=a.solver, tol=cyc.tolerance)
+            if process is None:
+                problem = InelasticProblem3D(model, assignment, T_ref, solver=a.solver, tol=cyc.tolerance)
+            else:  # the process history solves to its own tolerance; the cycling to analysis.cycling.tolerance
+                problem = process.problem
+                problem.tol = float(cyc.tolerance)
             info["dofs"] = problem.n_dofs
             bands = joint_bands3d(model, problem.groups, problem.geo.xq, problem.geo.dx, layer)
             state, rec = run_cycling3d(problem, profile, bands, cyc.increments_per_ramp, cyc.increments_per_dwell,
                                        cyc.max_cutbacks, log=progress_line if progress else None,
-                                       checkpoint=out / "checkpoint3d.npz", key=content_key, resume=resume)
+                                       checkpoint=out / "checkpoint3d.npz", key=content_key, resume=resume,
+                                       start=None if process is None else process.end)
             cycles = per_cycle3d(rec)
         else:
             state = None
@@ -160,12 +179,16 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
                      "dimensions_mm": model.info.get("dimensions_mm"), "layers": model.info.get("layers"),
                      "joints_in_quarter": len(joints)},
         "analysis": {
-            "model": "quarter_3d", "basis": BASIS_ASSEMBLY, "stress_free_temperature_C": sft,
-            "stress_free_state": f"one stress-free temperature, {sft:g} C, for every material",
-            "supports": "symmetry planes x = 0 (u_x = 0) and y = 0 (u_y = 0), u_z = 0 at the board bottom's "
-                        "node on their line",
-            "not_in_3d_yet": "process history, hysteresis loops, checkpoints of a submodel run, warpage rows at "
-                             "analysis.temperatures_C (run the free quarter or the section twin for warpage)",
+            "model": "quarter_3d", "basis": BASIS_ASSEMBLY_PROCESS if history else BASIS_ASSEMBLY,
+            "stress_free_temperature_C": sft,
+            "stress_free_state": (f"the {case.sequence} process history (see process)" if history else
+                                  f"one stress-free temperature, {sft:g} C, for every material"),
+            "supports": "symmetry planes x = 0 (u_x = 0) and y = 0 (u_y = 0), u_z = 0 at "
+                        + ("the lowest package node on their line (a region that exists through the whole "
+                           "history)" if history else "the board bottom's node on their line"),
+            "not_in_3d_yet": "the process history with [mesh.submodel], hysteresis loops, checkpoints of a "
+                             "submodel run, warpage rows at analysis.temperatures_C (run the free quarter or the "
+                             "section twin for warpage)",
         },
         "sections": {"assembly": {
             "mesh": model.source, "nodes": model.n_nodes, "elements": model.n_elements,
@@ -180,6 +203,12 @@ def run_assembly3d(case, out: Path, t0: float, progress: bool = False, resume: b
         "temperatures": [],
         "cycling": info,
     }
+    if process is not None:
+        from .process_case import process_summary
+        from .sections import Section
+
+        summary["process"] = process_summary(case, {"assembly": process},
+                                             Section("assembly", model, assignment, "bottom", None))
     if sub is not None:
         from .run3d_submodel import SUBMODEL_BASIS
 

@@ -261,8 +261,9 @@ def test_quarter_case_runs(tmp_path):
 
 @pytest.mark.parametrize("edit, needle", [
     (lambda t: t.replace("[analysis]\n", '[analysis]\nkinematics = "plane_strain"\n'), "analysis.kinematics"),
-    (lambda t: t.replace('sequence = "none"', 'sequence = "claimed"'), "process history"),
-    (lambda t: t.replace("[process]\nsequence = \"none\"\n", ""), "process history"),
+    # a free quarter runs the claimed sequence (tests/test_3d_process.py), which sets the stress-free state
+    (lambda t: t.replace('sequence = "none"', 'sequence = "claimed"'), "analysis.stress_free_temperature_C"),
+    (lambda t: t.replace("[process]\nsequence = \"none\"\n", ""), "analysis.stress_free_temperature_C"),
     (lambda t: t + '[analysis.cycling]\njedec = "G"\n', "cycling"),
     (lambda t: t.replace('backside = "exposed"', 'backside = "exposed"\nboard = true'), "board"),
     (lambda t: t.replace('backside = "exposed"', 'backside = "exposed"\nhalf = true'), "geometry.half"),

@@ -105,6 +105,75 @@ def test_a_support_on_a_region_built_later_is_refused():
         History(p, 150.0, {"mask"}).run([Ramp(to_C=100.0), Activate(regions=["mask"])])
 
 
+QUARTER = """[case]
+name = "q3p"
+[geometry]
+family = "fan_out"
+model = "quarter_3d"
+backside = "exposed"
+[analysis]
+temperatures_C = [-40, 25, 217]
+[mesh]
+size_mm = 0.5
+"""
+
+
+def test_a_quarter_history_of_one_ramp_equals_the_stress_free_solve(tmp_path):
+    """Every region there from 217 C, cooled: the history's rows are the one-stress-free-temperature run's."""
+    from reliability.run import run_case
+
+    one = tmp_path / "one.toml"
+    one.write_text((QUARTER + '[process]\nsequence = "none"\n[output]\nplots = false\nvtu = false\n')
+                   .replace("[analysis]\n", "[analysis]\nstress_free_temperature_C = 217\n", 1))
+    ramp = tmp_path / "ramp.toml"
+    ramp.write_text(QUARTER + '[process]\ninitial_C = 217\nreflow_curve = false\n[[process.steps]]\nkind = "ramp"\n'
+                    'to_C = 25\n[output]\nplots = false\nvtu = false\n')
+    want = {r["T_C"]: r for r in run_case(one, tmp_path / "o1", progress=False)["temperatures"]}
+    got = run_case(ramp, tmp_path / "o2", progress=False)
+    assert got["analysis"]["stress_free_state"].startswith("the steps process history")
+    for r in got["temperatures"]:
+        w = want[r["T_C"]]
+        for key in ("warpage_um", "warpage_centre_line_um", "warpage_centre_to_corner_um"):
+            assert r[key] == pytest.approx(w[key], rel=1e-7, abs=1e-9), (r["T_C"], key)
+        for region, vm in w["von_mises_max_MPa"].items():
+            assert r["von_mises_max_MPa"][region] == pytest.approx(vm, rel=1e-7)
+
+
+def test_the_claimed_sequence_of_a_free_quarter(tmp_path):
+    """The fan-out's claimed steps on the regions the quarter has; the mask is born at its 150 C cure on the
+    body as deformed, so the package is not flat at the solder's solidus (217 C) any more."""
+    from reliability.run import run_case
+
+    case = tmp_path / "c.toml"
+    case.write_text(QUARTER + "[output]\nvtu = false\n")
+    s = run_case(case, tmp_path / "o", progress=False)
+    steps = s["process"]["steps"]
+    assert [st["kind"] for st in steps] == ["cure", "activate", "ramp", "reflow"]
+    assert steps[1]["T_C"] == 150.0 and steps[1]["von_mises_max_MPa"]["solder_mask"] == 0.0  # born strain-free
+    assert s["process"]["sections"]["package"]["initial_C"] == 175.0
+    rows = {r["T_C"]: r for r in s["temperatures"]}
+    # size 0.5 mm; measured at 0.2 mm (cases/fan_out_exposed_3d_process.toml): -9.45, 38.07, 46.12 um
+    assert -14.0 < rows[217.0]["warpage_um"] < -6.0
+    assert 30.0 < rows[25.0]["warpage_um"] < 46.0
+    assert rows[-40.0]["warpage_um"] > rows[25.0]["warpage_um"]
+    assert rows[25.0]["warpage_um"] == pytest.approx(steps[2]["warpage_um"], rel=1e-6)  # the process's end
+    curve = s["process"]["warpage_vs_temperature"]
+    assert curve["points"][0]["T_C"] == 25.0 and "3D" in curve["section_bias"]
+    assert "process history" in s["analysis"]["basis"]
+    for name in ("process_steps_warpage.png", "reflow_warpage_curve.png", "bottom_height_Tp25C.png"):
+        assert (tmp_path / "o" / "plots" / name).is_file()
+
+
+def test_a_submodel_run_still_refuses_a_process(tmp_path):
+    from reliability.case import load_case
+    from reliability.errors import CaseError
+
+    case = tmp_path / "b.toml"
+    case.write_text(QUARTER.replace('backside = "exposed"', 'backside = "exposed"\nboard = true')
+                    + '[analysis.cycling]\njedec = "G"\n[mesh.submodel]\n')
+    with pytest.raises(CaseError, match=r"a \[mesh.submodel\] run has no process history yet"):
+        load_case(case)
+
 
 @pytest.mark.skipif(__import__("shutil").which("ccx") is None, reason="CalculiX (ccx) is not installed")
 def test_a_3d_birth_and_removal_matches_calculix(tmp_path):
@@ -144,3 +213,32 @@ def test_a_3d_birth_and_removal_matches_calculix(tmp_path):
     errors = [np.abs(u - v)[b].max() / np.abs(u).max() for u, v, b in zip(ours, theirs, built)]
     print("CalculiX vs History (3D), per step:", ", ".join(f"{e:.1e}" for e in errors))
     assert max(errors) < 1e-3
+
+
+def test_export_ccx_of_a_quarter_process_case(tmp_path):
+    """A quarter case's own birth steps give the C3D10 *MODEL CHANGE deck; the claimed sequence's cure and
+    reflow steps (no CalculiX equivalent here) are refused in one line."""
+    from reliability.case import load_case
+    from reliability.errors import CaseError
+    from reliability.export.calculix3d import export_case3d
+
+    own = tmp_path / "own.toml"
+    own.write_text(QUARTER + '[process]\ninitial_C = 175\n[[process.steps]]\nkind = "activate"\nat_C = 150\n'
+                   'regions = ["solder_mask"]\n[[process.steps]]\nkind = "ramp"\nto_C = 25\n')
+    text = export_case3d(load_case(own))(tmp_path / "deck")[0].read_text()
+    assert "TYPE=C3D10" in text and "ADD=STRAIN FREE\nE_solder_mask" in text and "ZERO=175" in text
+    claimed = tmp_path / "claimed.toml"
+    claimed.write_text(QUARTER)
+    with pytest.raises(CaseError, match=r"^[^\n]*not cure$"):
+        export_case3d(load_case(claimed))(tmp_path / "deck2")
+
+
+def test_the_process_command_lists_the_quarters_own_steps(tmp_path, capsys):
+    from reliability.cli import main
+
+    case = tmp_path / "c.toml"
+    case.write_text(QUARTER)
+    assert main(["process", str(case)]) == 0
+    out = capsys.readouterr().out
+    assert "[package, 3D quarter] claimed sequence: mold, die exist from the start, stress-free at 175 C" in out
+    assert "activate solder_mask at 150 C" in out and "trace_1" not in out and "[assembly]" not in out

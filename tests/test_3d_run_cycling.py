@@ -103,7 +103,7 @@ def test_the_run_reports_the_recorded_dw_and_the_darveaux_life(one_ball_run):
     assert a == pytest.approx(0.25, abs=1e-9)  # the default mask opening
     ref = darveaux(crit["dW_MPa"], a, k.K1_cycles, k.K2, k.K3_mm_per_cycle, k.K4)
     assert crit["life"]["darveaux"]["N63_2_cycles"] == pytest.approx(ref["N63_2_cycles"], rel=1e-12)
-    assert "no process history in 3D" in summary["analysis"]["basis"]
+    assert 'process.sequence = "none"' in summary["analysis"]["basis"]
     assert crit["basis"]["method"]["section"] == "quarter_3d"
     written = json.loads((out / "summary.json").read_text())
     assert written["cycling"]["critical_joint"]["dW_MPa"] == crit["dW_MPa"]
@@ -348,3 +348,47 @@ def test_a_local_model_above_max_elements_is_one_line_naming_the_submodel_keys(t
     assert main(["run", str(path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "mesh.submodel (joint_size_mm = 0.03" in err[0] and "above 6000" in err[0], err
+
+
+ONE_RAMP = """[process]
+initial_C = 217
+max_step_K = 51.4
+[[process.steps]]
+kind = "ramp"
+to_C = -40
+rate_K_per_min = 11
+"""
+
+
+def test_a_history_of_one_ramp_hands_the_cycling_the_stress_free_runs_state(one_ball_run, tmp_path):
+    """Every region from 217 C, cooled to -40 C by a process ramp in the cool-down's increments (5 of 51.4 K,
+    at the cycle's 11 K/min): the cycling from the history's end gives the stress-free run's dW."""
+    from reliability.run import run_case
+
+    path = write_case(tmp_path, "ramp")
+    path.write_text(path.read_text().replace('[process]\nsequence = "none"\n', ONE_RAMP)
+                    .replace("stress_free_temperature_C = 217\n", ""))
+    s = run_case(path, tmp_path / "out", progress=False)
+    want = one_ball_run[0]["cycling"]["critical_joint"]["dW_MPa"]
+    got = s["cycling"]["critical_joint"]["dW_MPa"]
+    assert got == pytest.approx(want, rel=1e-3), (got, want)
+    assert s["cycling"]["profile"]["start_state"] == "the end of the steps process history at -40 C"
+    assert [st["kind"] for st in s["process"]["sections"]["assembly"]["steps"]] == ["ramp"]
+    assert "the end of the process history" in s["analysis"]["basis"]
+
+
+def test_the_claimed_history_of_the_assembly_joins_the_balls_at_the_solidus(tmp_path):
+    from reliability.run import run_case
+
+    path = write_case(tmp_path, "claimed")
+    path.write_text(path.read_text().replace('[process]\nsequence = "none"\n', "[process]\nmax_step_K = 40\n")
+                    .replace("stress_free_temperature_C = 217\n", ""))
+    s = run_case(path, tmp_path / "out", progress=False)
+    steps = s["process"]["sections"]["assembly"]["steps"]
+    assert [st["kind"] for st in steps] == ["cure", "activate", "activate", "ramp", "reflow"]
+    assert "joining solder_1, board, board_pad, board_mask" in steps[-1]["description"]
+    assert "solder_1" not in steps[-2]["von_mises_max_MPa"]  # the joint does not exist before the reflow
+    assert steps[-1]["T_C"] == 25.0 and steps[-1]["von_mises_max_MPa"]["solder_1"] > 0.0
+    cyc = s["cycling"]
+    assert cyc["profile"]["start_state"] == "the end of the claimed process history at 25 C"
+    assert cyc["critical_joint"]["dW_MPa"] > 0.0

@@ -16,15 +16,15 @@ per-cycle dW is the difference of W_band between cycle ends.  The predictor
 of each increment is the last increment's displacement change scaled by
 the temperature change, as in 2D.
 
-Not yet in 3D (stated in the run's basis): checkpoints and resume, the
-process history (the run starts stress-free at the profile's start), the
-hysteresis loops.
+Checkpoints at every cycle end (:func:`save_checkpoint3d`); a run after a
+process history starts from its end state.  Not yet in 3D (stated in the
+run's basis): the hysteresis loops.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -175,8 +175,9 @@ def load_checkpoint3d(path: Path, key: str, problem):
 
 def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_ramp: int = 12,
                   increments_per_dwell: int = 8, max_cutbacks: int = 8, log=None, checkpoint: Path | None = None,
-                  key: str = "", resume: bool = False):
-    """Walk ``profile`` from the stress-free state at its start; returns (final state, record).
+                  key: str = "", resume: bool = False, start=None):
+    """Walk ``profile`` from the stress-free state at its start, or from ``start`` (a process history's end
+    state, its Birth with it; the problem configured for it); returns (final state, record).
 
     ``log(text)``: called once per finished cycle with a progress line (for the terminal and the log).
     ``checkpoint``: written at every cycle end (:func:`save_checkpoint3d`); with ``resume`` a checkpoint of
@@ -184,7 +185,8 @@ def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_r
     run takes the same iterates as an uninterrupted one.
     """
     t0 = time.perf_counter()
-    state = problem.initial_state(profile.segments[0].T0)
+    # the profile's clock starts at 0 s (a process history's end state carries the history's time)
+    state = problem.initial_state(profile.segments[0].T0) if start is None else replace(start, t=0.0)
     rec = Cycling3DRecord(bands=[(b.joint, b.side) for b in bands])
     ramp_dT = profile.t_max_C - profile.t_min_C
     first, loaded = 0, None
@@ -195,6 +197,7 @@ def run_cycling3d(problem, profile: Profile, bands: list[Band], increments_per_r
     wall_before = 0.0
     if loaded is not None:
         state, rec, first, predictor = loaded
+        state.birth = None if start is None else start.birth  # the process that made it ran again
         wall_before = rec.wall_s
         if log is not None:
             log(f"3D thermal cycling: resumed from {checkpoint} at t = {state.t:g} s, T = {state.T:g} C "

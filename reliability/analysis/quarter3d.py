@@ -3,8 +3,9 @@
 :mod:`reliability.run3d` runs it for `reliability run`: builds the family as a 3D quarter model
 (:mod:`reliability.geometry.quarter3d`; the fan-out family so far), solves
 linear thermo-elasticity (:mod:`reliability.analysis.thermoelastic3d`) at
-each ``analysis.temperatures_C`` from **one stress-free temperature**
-(``analysis.stress_free_temperature_C``; no process history in 3D yet), and
+each ``analysis.temperatures_C`` from one stress-free temperature
+(``analysis.stress_free_temperature_C``, ``process.sequence = "none"``) or
+after the process history (:mod:`reliability.process_case3d`), and
 writes ``summary.json`` (a row per temperature: ``warpage_um`` full surface
 per JESD22-B112, ``warpage_centre_line_um``, ``warpage_centre_to_corner_um``,
 ``coplanarity_um``, von Mises maxima per region), a plan-view contour plot of
@@ -13,12 +14,13 @@ VTU per temperature (``fields.pvd``).
 
 With ``[geometry] board = true`` and ``[analysis.cycling]`` the model is the package on its board with
 every ball of the quarter (:mod:`reliability.geometry.quarter3d_assembly`), cycled from stress-free
-at the stress-free temperature (:mod:`reliability.analysis.cycling3d`): each joint's Darveaux dW by
+at the stress-free temperature or from the end of its process history (the board-assembly reflow
+last; :mod:`reliability.analysis.cycling3d`): each joint's Darveaux dW by
 row, column and DNP, the critical joint and its lives (:func:`build_assembly`, ``run3d``).
 
 What a quarter_3d case refuses, each with one line (:func:`check_quarter_case`):
 ``analysis.kinematics`` (a 3D model has all six strain components), a process
-sequence other than "none", thermal cycling without the board and the board
+history with ``[mesh.submodel]``, thermal cycling without the board and the board
 without thermal cycling, ``half``, ``symmetry_line``, ``section``, a mesh
 file, ``[fatigue]`` without the board, and the 2D-only mesh keys
 (``joint_size_mm`` applies with the board).
@@ -34,10 +36,18 @@ from ..geometry.submodel_sizes import GLOBAL_SIZE_MM as SUBMODEL_GLOBAL_SIZE_MM
 BASIS_ASSEMBLY = ("3D quarter model of 10-node tetrahedra (symmetry planes x = 0 and y = 0): the package on its "
                   "board with every ball of the quarter; Anand solder, bilinear copper, the other materials as "
                   "their files; the cycling starts stress-free at one stress-free temperature for every "
-                  "material (no process history in 3D yet); a checkpoint at every cycle end (not with a submodel)")
+                  "material (process.sequence = \"none\"); a checkpoint at every cycle end (not with a submodel)")
+BASIS_ASSEMBLY_PROCESS = ("3D quarter model of 10-node tetrahedra (symmetry planes x = 0 and y = 0): the package on "
+                          "its board with every ball of the quarter; Anand solder, bilinear copper, the other "
+                          "materials as their files; the cycling starts from the end of the process history (the "
+                          "package's steps, then the board-assembly reflow: the joints and the board born as the "
+                          "solder solidifies, cooled to room temperature); a checkpoint at every cycle end")
 BASIS = ("linear thermo-elastic, one stress-free temperature for every material (no process history in 3D yet); "
          "3D quarter model of 10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, "
          "no board)")
+BASIS_PROCESS = ("process history (the fabrication steps as element birth, removal, cure shrinkage and reflows; "
+                 "elastic parts from their birth references, inelastic ones at their state); 3D quarter model of "
+                 "10-node tetrahedra, symmetry planes x = 0 and y = 0, free package (no balls, no board)")
 FAMILIES_3D = ("fan_out",)
 MESH_KEYS_2D = ("joint_size_mm", "board_size_mm", "feature_elements", "interface_layer_mm")
 
@@ -62,10 +72,10 @@ def check_quarter_case(case) -> None:
     if board and a.cycling is None:
         raise CaseError(f"{path}: geometry.board = true: the 3D assembly is a thermal-cycling model; add "
                         "[analysis.cycling] (e.g. jedec = \"G\"), or set board = false for free-package warpage")
-    if case.sequence != "none" or p.steps is not None:
-        raise CaseError(f"{path}: process.sequence = {case.sequence!r}: the 3D model has no process history yet "
-                        "(one stress-free temperature for every material); set [process] sequence = \"none\" and "
-                        "analysis.stress_free_temperature_C")
+    if board and case.spec.mesh.submodel is not None and (case.sequence != "none" or p.steps is not None):
+        raise CaseError(f"{path}: process.sequence = {case.sequence!r}: a [mesh.submodel] run has no process "
+                        "history yet (its local models start stress-free); set [process] sequence = \"none\" and "
+                        "analysis.stress_free_temperature_C, or remove [mesh.submodel]")
     for key in ("half", "symmetry_line", "section", "warpage_surface"):
         if key in g.model_fields_set:
             raise CaseError(f"{path}: geometry.{key} = {getattr(g, key)!r}: does not apply to geometry.model = "

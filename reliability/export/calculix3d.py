@@ -115,6 +115,17 @@ def export_case3d(case) -> callable:
                                  note=ASSEMBLY_NOTE)]
         model, assignment = build_quarter(case)
         deck = Path(out_dir) / f"{case.name}_package.inp"
+        if case.has_process:  # the *MODEL CHANGE deck of its steps (linear-elastic, ramp/dwell/birth/removal)
+            from ..errors import CaseError
+            from ..process_case3d import quarter_history
+            from .calculix_process import write_process_deck
+
+            _, initial, steps, labels, fixed = quarter_history(case, model, assignment)
+            try:
+                return [write_process_deck(deck, model, assignment, "3d", initial, steps, np.flatnonzero(fixed),
+                                           labels)]
+            except CaseError as exc:
+                raise CaseError(f"{case.path}: [package, 3D] {exc}") from None
         return [write_deck3d(deck, model, assignment, float(a.stress_free_temperature_C),
                              [float(t) for t in a.temperatures_C], quarter_supports(model))]
 

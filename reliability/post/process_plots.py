@@ -59,18 +59,27 @@ def plot_reflow_curve(block: dict, path: Path, title: str) -> None:
     plt.close(fig)
 
 
-def write_process_plots(plots: Path, case, process: dict, primary, package, block: dict) -> None:
-    """The process plots of a run: steps, reflow curve (free package), end-of-process von Mises field."""
-    pkg = process.get("package")
-    if pkg is not None and pkg.steps:
-        plot_step_warpage(pkg.steps, plots / "process_steps_warpage.png",
-                          f"{case.name}: warpage after each process step ({package.role}, "
-                          f"{block['sequence']} sequence)")
+SECTION_CURVE = "2D section centre line (reads below the full-surface warpage the limit is for)"
+QUARTER_CURVE = "3D quarter, full surface (JESD22-B112)"
+
+
+def write_history_plots(plots: Path, case, steps: list[dict] | None, block: dict, where: str,
+                        curve_note: str = SECTION_CURVE) -> None:
+    """Warpage after each step of the free package (``steps``, the records of a history) and over the reflow
+    curve of the summary's process ``block``; ``where`` names the model in the step plot's title."""
+    if steps:
+        plot_step_warpage(steps, plots / "process_steps_warpage.png",
+                          f"{case.name}: warpage after each process step ({where}, {block['sequence']} sequence)")
     curve = block.get("warpage_vs_temperature")
     if curve:
         plot_reflow_curve(curve, plots / "reflow_warpage_curve.png",
-                          f"{case.name}: free-package warpage over reflow {curve['profile']}\n"
-                          "2D section centre line (reads below the full-surface warpage the limit is for)")
+                          f"{case.name}: free-package warpage over reflow {curve['profile']}\n{curve_note}")
+
+
+def write_process_plots(plots: Path, case, process: dict, primary, package, block: dict) -> None:
+    """The process plots of a run: steps, reflow curve (free package), end-of-process von Mises field."""
+    pkg = process.get("package")
+    write_history_plots(plots, case, pkg.steps if pkg is not None else None, block, package.role)
     end = process[primary.role].end_snapshot
     vm = np.where(end.active, end.von_mises.mean(axis=1), np.nan)
     plot_element_field(primary.model, end.u, vm, plots / "von_mises_process_end.png",

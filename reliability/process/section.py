@@ -37,8 +37,8 @@ REFLOW_CURVE_RATE_K_PER_MIN = 60.0  # U: heating/cooling between the measurement
 class ProcessState:
     """The section at one temperature of its history (what a row, a plot or a VTU file needs).
 
-    u : (N, 2) nodal displacement, mm (nodes of elements not yet built: 0 or stale)
-    stress : (E, Q, 4) stress, MPa (0 in elements not built)
+    u : (N, 2) nodal displacement, mm ((N, 3) in a 3D model; nodes of elements not yet built: 0 or stale)
+    stress : (E, Q, 4) stress, MPa ((E, Q, 6) in 3D; 0 in elements not built)
     active : (E,) bool, elements that exist
     """
 
@@ -50,6 +50,10 @@ class ProcessState:
 
     @property
     def von_mises(self) -> np.ndarray:
+        if self.stress.shape[-1] == 6:  # a 3D model
+            from ..fem.kinematics3d import von_mises3d
+
+            return von_mises3d(self.stress)
         return von_mises(self.stress)
 
 
@@ -95,7 +99,10 @@ def make_problem(section, kinematics: str, initial_C: float, steps, solver: str 
 def snapshot(history: History, state: State | None = None) -> ProcessState:
     state = history.state if state is None else state
     problem = history.problem
-    u, extra = problem.full_displacement(state.u)
+    if hasattr(problem, "full_displacement"):
+        u, extra = problem.full_displacement(state.u)
+    else:  # a 3D model: the full nodal numbering already, no extra unknowns
+        u, extra = state.u.reshape(-1, 3).copy(), np.zeros(0)
     return ProcessState(float(state.T), u, extra, problem.stress_field(state), state.birth.active.copy())
 
 
@@ -124,9 +131,9 @@ def region_max_von_mises(model, st: ProcessState) -> dict[str, float]:
 class _Recorder:
     """Observer: one record per step."""
 
-    def __init__(self, section, centre_x, bar, lines: bool = False, n_steps: int = 0):
+    def __init__(self, section, measure, bar, lines: bool = False, n_steps: int = 0):
         self.section = section
-        self.centre_x = centre_x
+        self.measure = measure
         self.records: list[dict] = []
         self.profiles: list[tuple[str, Profile]] = []
         self.bar = bar
@@ -136,7 +143,7 @@ class _Recorder:
 
     def __call__(self, index, step, history) -> None:
         st = snapshot(history)
-        prof = profile_of(self.section, st, self.centre_x)
+        prof = self.measure(st)
         self.records.append({
             "index": index + 1,
             "kind": step.kind,
@@ -161,23 +168,29 @@ class _Recorder:
 
 def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, temperatures=(), solver="auto",
                 tol=TOLERANCE, newton="bfgs", max_step_K=10.0, reflow_curve_peak_C: float | None = None,
-                progress: bool = False, problem: InelasticProblem | None = None, labels=None) -> ProcessResult:
-    """Run ``steps`` on ``section`` from ``initial_C``; evaluate ``temperatures`` and the reflow curve at the end."""
+                progress: bool = False, problem: InelasticProblem | None = None, labels=None,
+                measure=None) -> ProcessResult:
+    """Run ``steps`` on ``section`` from ``initial_C``; evaluate ``temperatures`` and the reflow curve at the end.
+
+    ``measure(ProcessState)``: the warpage of a state (an object with ``warpage_um`` and ``coplanarity_um``;
+    default the section's bottom profile, :func:`profile_of`); a 3D model gives its own with ``problem``."""
     t0 = time.perf_counter()
     problem = problem or make_problem(section, kinematics, initial_C, steps, solver, tol, newton)
+    if measure is None:
+        measure = lambda st: profile_of(section, st, centre_x)  # noqa: E731
     bar = None
     if progress and on_terminal():
         from tqdm import tqdm
 
         bar = tqdm(total=len(steps), desc=f"process [{section.role}]", unit="step", leave=False)
-    recorder = _Recorder(section, centre_x, bar, lines=progress and bar is None, n_steps=len(steps))
+    recorder = _Recorder(section, measure, bar, lines=progress and bar is None, n_steps=len(steps))
     history = History(problem, initial_C, born_later(steps), max_step_K=max_step_K, observer=recorder)
     try:
         with openblas_single_threaded():  # PARDISO's solves are faster with one BLAS thread (see there)
             end = history.run(steps, labels)
             result = ProcessResult(problem, recorder.records, end, step_profiles=recorder.profiles,
                                    end_snapshot=snapshot(history))
-            sweeps(history, section, centre_x, [float(T) for T in temperatures], reflow_curve_peak_C, result)
+            sweeps(history, measure, [float(T) for T in temperatures], reflow_curve_peak_C, result)
     finally:
         if bar is not None:
             bar.close()
@@ -190,7 +203,7 @@ def run_process(section, initial_C: float, steps, kinematics: str, centre_x, *, 
     return result
 
 
-def sweeps(history: History, section, centre_x, temperatures: list[float], peak_C: float | None,
+def sweeps(history: History, measure, temperatures: list[float], peak_C: float | None,
            result: ProcessResult) -> None:
     """From the end of the process: the requested temperatures and the reflow warpage curve.
 
@@ -201,7 +214,7 @@ def sweeps(history: History, section, centre_x, temperatures: list[float], peak_
     T0 = float(history.state.T)
     if T0 in temperatures:
         snap = snapshot(history)
-        result.evaluations[T0] = (snap, profile_of(section, snap, centre_x))
+        result.evaluations[T0] = (snap, measure(snap))
     curve_up: list[float] = []
     curve_down: list[float] = []
     if peak_C is not None:
@@ -227,7 +240,7 @@ def sweeps(history: History, section, centre_x, temperatures: list[float], peak_
             for T, leg in path:
                 history.ramp_melting(T, REFLOW_CURVE_RATE_K_PER_MIN, melts=melts)
                 snap = snapshot(history)
-                prof = profile_of(section, snap, centre_x)
+                prof = measure(snap)
                 if leg != "curve_cooling" and T in temperatures and T not in result.evaluations:
                     result.evaluations[T] = (snap, prof)
                 if (leg == "heating" and T in curve_up) or leg == "curve_cooling":
@@ -236,7 +249,7 @@ def sweeps(history: History, section, centre_x, temperatures: list[float], peak_
     if peak_C is not None:
         # the end temperature starts the curve: recorded before the sweep
         if not points or points[0]["T_C"] != T0:
-            prof = profile_of(section, result.end_snapshot, centre_x)
+            prof = measure(result.end_snapshot)
             points.insert(0, {"T_C": T0, "branch": "heating", "warpage_um": prof.warpage_um,
                               "coplanarity_um": prof.coplanarity_um})
         result.reflow_curve = points
